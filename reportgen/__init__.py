@@ -1,0 +1,13 @@
+"""reportgen: a weekly, data-driven US macro newsletter in three languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+# Content (templates, charts, catalogs, locales) lives beside the package, outside the engine.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LANGUAGES: tuple[str, ...] = ("en", "zh-Hant", "zh-Hans")
+FORMATS: tuple[str, ...] = ("pdf", "html")

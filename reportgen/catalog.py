@@ -1,0 +1,109 @@
+"""Indicator and event catalogs: what the report knows about each series, kept as data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import CatalogError
+
+UNITS = ("percent", "index", "usd_mn", "usd_bn", "usd", "thousands", "number", "bp", "ratio",
+         "flag")
+FREQUENCIES = ("daily", "daily7", "weekly_wed", "weekly_fri", "weekly_sat", "monthly",
+               "quarterly")
+SOURCES = ("fred", "nyfed", "csv")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: str
+    short: str
+    source: str
+    units: str
+    units_label: str
+    frequency: str
+    seasonal_adjustment: str = ""
+    release_lag_days: int = 1
+    sections: tuple[int, ...] = ()
+    path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    kind: str
+    label: str
+    start: dt.date
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    indicators: dict[str, Indicator]
+    tables: dict[str, dict[str, Any]]
+    events: tuple[Event, ...]
+
+    def indicator(self, series_id: str) -> Indicator:
+        try:
+            return self.indicators[series_id]
+        except KeyError:
+            raise CatalogError(f"series {series_id!r} is not in the indicator catalog; "
+                               "add it to catalogs/indicators.toml") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: catalog file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _indicator(path: Path, sid: str, raw: dict[str, Any]) -> Indicator:
+    where = f"{path}: [{sid}]"
+    for key in ("title", "short", "source", "units", "units_label", "frequency"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogError(f"{where}: missing or empty key {key!r}")
+    for key, allowed in (("units", UNITS), ("frequency", FREQUENCIES), ("source", SOURCES)):
+        if raw[key] not in allowed:
+            raise CatalogError(f"{where}: {key} = {raw[key]!r}; use one of {', '.join(allowed)}")
+    known = {"title", "short", "source", "units", "units_label", "frequency",
+             "seasonal_adjustment", "release_lag_days", "sections", "path"}
+    return Indicator(
+        id=sid, title=raw["title"], short=raw["short"], source=raw["source"],
+        units=raw["units"], units_label=raw["units_label"], frequency=raw["frequency"],
+        seasonal_adjustment=raw.get("seasonal_adjustment", ""),
+        release_lag_days=int(raw.get("release_lag_days", 1)),
+        sections=tuple(raw.get("sections", ())), path=raw.get("path"),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
+    where = f"{path}: event #{i + 1}"
+    for key in ("id", "kind", "label", "start"):
+        if key not in raw:
+            raise CatalogError(f"{where}: missing key {key!r}")
+    start, end = raw["start"], raw.get("end")
+    if not isinstance(start, dt.date) or (end is not None and not isinstance(end, dt.date)):
+        raise CatalogError(f"{where} ({raw['id']}): start/end must be TOML dates (2025-10-01)")
+    if end is not None and end < start:
+        raise CatalogError(f"{where} ({raw['id']}): end {end} is before start {start}")
+    return Event(id=raw["id"], kind=raw["kind"], label=raw["label"], start=start, end=end)
+
+
+def load_catalog(folder: Path) -> Catalog:
+    """Read indicators.toml and events.toml from the catalogs folder."""
+    ind_path, ev_path = folder / "indicators.toml", folder / "events.toml"
+    raw = _read_toml(ind_path)
+    tables = raw.pop("tables", {})
+    indicators = {sid: _indicator(ind_path, sid, spec) for sid, spec in raw.items()}
+    events = tuple(_event(ev_path, i, e) for i, e in enumerate(_read_toml(ev_path).get("event",
+                                                                                         [])))
+    return Catalog(indicators=indicators, tables=tables, events=events)

@@ -1,0 +1,373 @@
+"""Charts: draw the chart definitions in charts/charts.toml with the house style.
+
+Words live in the HTML caption and legend, not in the image, so a chart is drawn once and
+shared by every language. Only charts that need words inside the picture (the radar's
+spoke names) are drawn once per language. Drawing runs in a process pool: matplotlib is
+imported before the pool forks, so workers start warm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import dates as mdates
+from matplotlib import ticker as mticker
+
+from reportgen.errors import CatalogError, RenderError
+
+KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
+WIDTH_IN, HEIGHT_IN = 6.9, 2.75
+MAX_POINTS = 700
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    id: str
+    section: str
+    kind: str
+    title: str
+    subtitle: str
+    units: str
+    series: tuple[dict[str, Any], ...]
+    since: str = "-8y"
+    right_units: str | None = None
+    hlines: tuple[dict[str, Any], ...] = ()
+    shade: tuple[str, ...] = ()
+    recessions: bool = False
+    optional: bool = False
+    rebase: bool = False
+    smooth: str | None = None
+    table: str | None = None
+    spokes: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def localized(self) -> bool:
+        """True when the picture itself carries words (drawn once per language)."""
+        return self.kind == "radar_table"
+
+
+@dataclass(frozen=True)
+class Style:
+    """House style: the matplotlib style file and the palette."""
+
+    mplstyle: Path
+    palette: dict[str, Any]
+
+    def color(self, i: int) -> str:
+        colors = self.palette["series"]
+        return colors[i % len(colors)]
+
+
+@dataclass
+class ChartJob:
+    """Everything one drawing needs, picklable, so it can run in a worker."""
+
+    spec: ChartSpec
+    style: Style
+    path: Path
+    start: pd.Timestamp | None
+    series: dict[str, pd.Series] = field(default_factory=dict)
+    table: Any = None
+    spans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    font_family: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    id: str
+    lang: str | None
+    path: Path
+    last_date: dt.date | None
+
+
+def load_specs(charts_dir: Path) -> list[ChartSpec]:
+    path = charts_dir / "charts.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: chart definitions not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+    specs, seen = [], set()
+    for i, c in enumerate(raw.get("chart", [])):
+        where = f"{path}: chart #{i + 1} ({c.get('id', '?')})"
+        for key in ("id", "section", "kind", "title", "subtitle", "units", "series"):
+            if key not in c:
+                raise CatalogError(f"{where}: missing key {key!r}")
+        if c["kind"] not in KINDS:
+            raise CatalogError(f"{where}: kind {c['kind']!r}; use one of {', '.join(KINDS)}")
+        if c["id"] in seen:
+            raise CatalogError(f"{where}: duplicate chart id")
+        seen.add(c["id"])
+        try:
+            specs.append(ChartSpec(**{k: tuple(v) if isinstance(v, list) else v
+                                      for k, v in c.items()}))
+        except TypeError as exc:
+            raise CatalogError(f"{where}: {exc}") from None
+    return specs
+
+
+def load_style(charts_dir: Path) -> Style:
+    palette_path = charts_dir / "palette.toml"
+    try:
+        palette = tomllib.loads(palette_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{palette_path}: cannot read palette ({exc})") from None
+    return Style(mplstyle=charts_dir / "house.mplstyle", palette=palette)
+
+
+def start_date(since: str, as_of: dt.date) -> pd.Timestamp:
+    """'-8y' counts back from the issue date; anything else is an ISO date."""
+    if since.startswith("-") and since.endswith("y"):
+        return pd.Timestamp(as_of) - pd.DateOffset(years=int(since[1:-1]))
+    return pd.Timestamp(since)
+
+
+def thin(s: pd.Series, how: str | None = None) -> pd.Series:
+    """Fewer points for long daily series: SVG size and WeasyPrint time scale with them."""
+    if how == "weekly_mean":
+        return s.resample("W-WED").mean().dropna()
+    if len(s) > MAX_POINTS:
+        return s.resample("W-WED").last().dropna()
+    return s
+
+
+# ---------------------------------------------------------------- drawing (runs in workers)
+
+def _fmt_axis(ax: Any, units: str) -> None:
+    if units == "percent":
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}%"))
+    elif units in ("usd_bn", "usd", "thousands"):
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    else:
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _date_axis(ax: Any, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Numeric dates only (2024, 2026-03), so the picture stays language-neutral."""
+    years = (end - start).days / 365.25
+    if years > 3:
+        step = 1 if years <= 10 else 2 if years <= 20 else 5
+        ax.xaxis.set_major_locator(mdates.YearLocator(step))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.set_xlim(start, end)
+
+
+def _shade(ax: Any, job: ChartJob, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    pal = job.style.palette
+    for kind, a, b in job.spans:
+        a_ts = pd.Timestamp(a)
+        if a_ts > end or (b is not None and pd.Timestamp(b) < start):
+            continue
+        if b is None:
+            ax.axvline(a_ts, color=pal["event_line"], lw=0.8, ls=(0, (3, 2)), zorder=1)
+        else:
+            color = pal["shutdown"] if kind == "shutdown" else pal["recession"]
+            ax.axvspan(a_ts, pd.Timestamp(b), color=color, lw=0, zorder=0)
+
+
+def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
+    spec = job.spec
+    ax = fig.add_subplot(111)
+    right = ax.twinx() if any(s.get("axis") == "right" for s in spec.series) else None
+    start = job.start
+    last, end = None, start
+    for i, s_spec in enumerate(spec.series):
+        s = job.series.get(s_spec["id"])
+        if s is None or s.empty:
+            continue
+        s = thin(s[s.index >= start], spec.smooth)
+        if s.empty:
+            continue
+        if spec.rebase:
+            s = 100.0 * s / s.iloc[0]
+        target = right if s_spec.get("axis") == "right" else ax
+        style, color = s_spec.get("style", "line"), job.style.color(i)
+        if style == "bar":
+            width = max(2.0, (s.index[-1] - s.index[0]).days / max(len(s), 1) * 0.7)
+            target.bar(s.index, s.to_numpy(), width=width, color=color, zorder=2)
+        elif style == "step":
+            target.step(s.index, s.to_numpy(), where="post", color=color, zorder=3)
+        else:
+            target.plot(s.index, s.to_numpy(), color=color, zorder=3,
+                        ls="--" if style == "dash" else "-")
+        target.plot(s.index[-1:], s.to_numpy()[-1:], "o", ms=3, color=color, zorder=4)
+        end = max(end, s.index[-1])
+        last = max(last, s.index[-1].date()) if last else s.index[-1].date()
+    for h in spec.hlines:
+        ax.axhline(h["y"], color=job.style.palette["reference"], lw=0.8, zorder=1)
+    end = max(end, start + pd.Timedelta(days=60))
+    _shade(ax, job, start, end)
+    _date_axis(ax, start, end + pd.Timedelta(days=max(7, (end - start).days // 60)))
+    _fmt_axis(ax, spec.units)
+    if right is not None:
+        right.grid(False)
+        right.spines["right"].set_visible(True)
+        _fmt_axis(right, spec.right_units or spec.units)
+    return last
+
+
+def _draw_bar_table(job: ChartJob, fig: Any) -> dt.date | None:
+    ax = fig.add_subplot(111)
+    rows = job.table or []
+    names = [r[0] for r in rows]
+    values = [r[1] for r in rows]
+    ax.bar(names, values, color=job.style.color(0), zorder=2)
+    for x, v in enumerate(values):
+        ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7.5, color="#333333")
+    _fmt_axis(ax, job.spec.units)
+    ax.tick_params(axis="x", labelsize=7.5)
+    return None
+
+
+def _draw_dumbbell(job: ChartJob, fig: Any) -> dt.date | None:
+    table = job.table
+    ax = fig.add_subplot(111)
+    latest = table[table["date"] == table["date"].max()].sort_values("spread")
+    y = np.arange(len(latest))
+    lo, hi = job.style.color(0), job.style.color(1)
+    ax.hlines(y, latest["low"], latest["high"], color="#9A9A9A", lw=2, zorder=2)
+    ax.plot(latest["low"], y, "o", color=lo, ms=5, zorder=3)
+    ax.plot(latest["high"], y, "o", color=hi, ms=5, zorder=3)
+    ax.set_yticks(y, latest["borrower"].astype(str).tolist(), fontsize=7)
+    ax.grid(axis="x", color="#D9D9D9", lw=0.5)
+    ax.grid(axis="y", visible=False)
+    return pd.Timestamp(table["date"].max()).date()
+
+
+def _draw_radar(job: ChartJob, fig: Any) -> dt.date | None:
+    spokes = job.spec.spokes
+    angles = np.linspace(0, 2 * np.pi, len(spokes), endpoint=False).tolist()
+    ax = fig.add_subplot(111, projection="polar")
+    for i, s_spec in enumerate(job.spec.series):
+        row = job.table.get(s_spec["id"])
+        if not row:
+            continue
+        vals = [row.get(sp["id"], np.nan) for sp in spokes]
+        vals = [0.0 if not np.isfinite(v) else v for v in vals]
+        ax.plot(angles + angles[:1], vals + vals[:1], color=job.style.color(i),
+                lw=1.8 if s_spec["id"] == "latest" else 1.1)
+        if s_spec["id"] == "latest":
+            ax.fill(angles + angles[:1], vals + vals[:1], color=job.style.color(i), alpha=0.12)
+    ax.set_xticks(angles, [job.labels.get(sp["id"], sp["id"]) for sp in spokes], fontsize=7.5)
+    for label, angle in zip(ax.get_xticklabels(), angles, strict=True):
+        x = np.cos(angle)  # push labels away from the web: left of it, right of it, or centred
+        label.set_horizontalalignment("left" if x > 0.3 else "right" if x < -0.3 else "center")
+    ax.tick_params(axis="x", pad=6)
+    ax.set_rlabel_position(90 + 180 / len(spokes))
+    ax.set_ylim(0, 100)
+    ax.set_yticks([25, 50, 75, 100], ["25", "50", "75", "100"], fontsize=6.5, color="#777777")
+    ax.grid(color="#D0D0D0", lw=0.5)
+    ax.spines["polar"].set_visible(False)
+    return None
+
+
+DRAWERS: dict[str, Callable[[ChartJob, Any], dt.date | None]] = {
+    "line": _draw_line,
+    "bar_table": _draw_bar_table,
+    "dumbbell_table": _draw_dumbbell,
+    "radar_table": _draw_radar,
+}
+
+
+def draw(job: ChartJob) -> DrawnChart:
+    """Draw one chart to SVG, text kept as text (searchable in the PDF, faster to lay out)."""
+    with plt.style.context(str(job.style.mplstyle)):
+        if job.font_family:
+            plt.rcParams["font.family"] = job.font_family
+        size = (WIDTH_IN, 3.6) if job.spec.kind == "radar_table" else (WIDTH_IN, HEIGHT_IN)
+        fig = plt.figure(figsize=size)
+        try:
+            last = DRAWERS[job.spec.kind](job, fig)
+            fig.tight_layout(pad=0.3)
+            tmp = job.path.with_suffix(".tmp.svg")
+            fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": "reportgen"})
+            os.replace(tmp, job.path)
+        except Exception as exc:
+            raise RenderError(f"chart {job.spec.id}: drawing failed ({exc})") from exc
+        finally:
+            plt.close(fig)
+    return DrawnChart(job.spec.id, job.labels.get("__lang__"), job.path, last)
+
+
+def draw_all(jobs: list[ChartJob], workers: int) -> list[DrawnChart]:
+    """Draw in a fork-based pool (workers inherit the imported matplotlib), else inline."""
+    if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [draw(j) for j in jobs]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(min(workers, len(jobs))) as pool:
+        return pool.map(draw, jobs, chunksize=1)
+
+
+# ---------------------------------------------------------------- planning (in the parent)
+
+def recession_spans(usrec: pd.Series) -> list[tuple[dt.date, dt.date]]:
+    """Contiguous USREC == 1 months as (first day, last day) spans."""
+    s = usrec.dropna()
+    spans, start = [], None
+    for when, v in s.items():
+        if v >= 0.5 and start is None:
+            start = when
+        elif v < 0.5 and start is not None:
+            spans.append((start.date(), (when - pd.Timedelta(days=1)).date()))
+            start = None
+    if start is not None:
+        spans.append((start.date(), (s.index[-1] + pd.offsets.MonthEnd(0)).date()))
+    return spans
+
+
+def has_data(spec: ChartSpec, series: dict[str, pd.Series], tables: dict[str, Any]) -> bool:
+    if spec.table is not None:
+        t = tables.get(spec.table)
+        return t is not None and len(t) > 0
+    return any(len(series.get(s["id"], ())) for s in spec.series)
+
+
+def plan(specs: list[ChartSpec], style: Style, *, as_of: dt.date,
+         series: dict[str, pd.Series], tables: dict[str, Any],
+         events: list[tuple[str, dt.date, dt.date | None]],
+         recessions: list[tuple[dt.date, dt.date]], out_dir: Path,
+         languages: list[str], labels_by_lang: dict[str, Callable[[str], str]],
+         fonts_by_lang: dict[str, list[str]]) -> list[ChartJob]:
+    """One job per language-neutral chart, one per language for charts with words inside."""
+    jobs = []
+    for spec in specs:
+        if not has_data(spec, series, tables):
+            if spec.optional:
+                continue
+            raise RenderError(f"chart {spec.id}: no data for any of its series "
+                              f"({', '.join(s['id'] for s in spec.series)})")
+        spans = [(k, a, b) for k, a, b in events if k in spec.shade]
+        if spec.recessions:
+            spans += [("recession", a, b) for a, b in recessions]
+        needed = {s["id"]: series[s["id"]] for s in spec.series if s["id"] in series}
+        start = start_date(spec.since, as_of) if spec.kind == "line" else None
+        langs = languages if spec.localized else [None]
+        for lang in langs:
+            name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
+            labels = {"__lang__": lang} if lang else {}
+            if lang:
+                tr = labels_by_lang[lang]
+                labels.update({sp["id"]: tr(sp["label"]) for sp in spec.spokes})
+            jobs.append(ChartJob(spec=spec, style=style, path=out_dir / name, start=start,
+                                 series=needed, table=tables.get(spec.table) if spec.table
+                                 else None, spans=spans, labels=labels,
+                                 font_family=fonts_by_lang.get(lang or "en", [])))
+    return jobs

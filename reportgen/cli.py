@@ -1,0 +1,120 @@
+"""Command line: `reportgen run` writes today's issue; errors are one line, exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from reportgen import FORMATS, LANGUAGES, __version__
+from reportgen.config import describe, load_config, with_overrides
+from reportgen.errors import ReportgenError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def _list(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other reportgen error (`--help` has the rest)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"reportgen: error: {message} (see {self.prog} --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog="reportgen", description=__doc__)
+    p.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    run = sub.add_parser("run", help="write the issue's PDF and HTML in every language")
+    run.add_argument("--date", type=_date, default=None,
+                     help="issue date YYYY-MM-DD (default: today)")
+    run.add_argument("--lang", type=_list, default=None,
+                     help=f"comma-separated languages ({', '.join(LANGUAGES)}); "
+                          "default from the config")
+    run.add_argument("--format", type=_list, default=None, dest="formats",
+                     help=f"comma-separated formats ({', '.join(FORMATS)})")
+    run.add_argument("--config", type=Path, default=None,
+                     help="config file (default: ./reportgen.toml if present)")
+    run.add_argument("--output", default=None, help="output folder (default from config)")
+    run.add_argument("--workers", type=int, default=None, help="processes for charts and PDFs")
+    run.add_argument("--page-size", default=None, help="A4 or Letter")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+
+    cfg = sub.add_parser("config", help="list every config option with its default")
+    cfg.add_argument("--config", type=Path, default=None)
+    return p
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from reportgen.pipeline import build
+
+    config = with_overrides(load_config(args.config), languages=args.lang,
+                            formats=args.formats, workers=args.workers,
+                            page_size=args.page_size, output_dir=args.output)
+    issue_date = args.date or dt.date.today()
+    console = Console(stderr=True, quiet=args.quiet)
+    with console.status("Starting", spinner="dots") as status:
+        result = build(config, issue_date, progress=lambda msg: status.update(msg))
+    if args.quiet:
+        return 0
+    out = Console()
+    if result.sample:
+        out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
+                  "sample, not real observations.[/]")
+    out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
+    shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
+    for f in shown:
+        out.print(f"  {f.name:<40} {_human(f.stat().st_size):>9}")
+    charts = [f for f in result.files if f.parent.name == "charts"]
+    if charts:
+        size = sum(f.stat().st_size for f in charts)
+        out.print(f"  {'charts/ (' + str(len(charts)) + ' SVG files)':<40} {_human(size):>9}")
+    as_of = result.data_as_of.isoformat() if result.data_as_of else "no data"
+    out.print(f"Data as of {as_of}; took {result.seconds:.1f} s")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    load_config(args.config)  # validates the file if there is one
+    for key, default, doc in describe():
+        print(f"{key} = {default!r}\n    {doc}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "config": cmd_config}[args.command](args)
+    except ReportgenError as exc:
+        print(f"reportgen: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reportgen: interrupted; nothing was published", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The configuration: one declared schema, validated once at start-up.
+
+Every option has a default, a type and a one-line doc; `reportgen.toml` overrides defaults
+and command-line flags override the file. A bad value is reported as one line naming the
+file, the key and what to write instead.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from reportgen import FORMATS, LANGUAGES, PROJECT_ROOT
+from reportgen.errors import ConfigError
+
+CONFIG_NAME = "reportgen.toml"
+PAGE_SIZES = ("A4", "Letter")
+DATA_SOURCES = ("sample",)
+SECTION_IDS = ("glance", "changed", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "conclusion")
+
+
+def _opt(default: Any, doc: str, **kw: Any) -> Any:
+    """A schema entry: the doc is what `reportgen config` and the README show."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": doc, **kw})
+    return field(default=default, metadata={"doc": doc, **kw})
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    title: str = _opt("Macro Liquidity Weekly", "Title on the cover, running header and metadata.")
+    publisher: str = _opt("reportgen", "Author/publisher written into the PDF metadata.")
+    languages: list[str] = _opt(list(LANGUAGES), "Languages to write: en, zh-Hant, zh-Hans.",
+                                choices=LANGUAGES)
+    formats: list[str] = _opt(list(FORMATS), "Formats to write: pdf, html.", choices=FORMATS)
+    page_size: str = _opt("A4", "PDF page size: A4 or Letter.", choices=PAGE_SIZES)
+    output_dir: str = _opt("output", "Where dated issue folders are written (relative to config).")
+    workers: int = _opt(2, "Processes used to draw charts and lay out PDFs (1 = no pool).",
+                        minimum=1)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = _opt("sample", "Where observations come from; 'sample' = bundled sample data.",
+                       choices=DATA_SOURCES)
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    templates: str = _opt("templates", "Jinja templates (base layout, one partial per section).")
+    charts: str = _opt("charts", "Chart definitions and the house style.")
+    catalogs: str = _opt("catalogs", "Indicator and event catalogs.")
+    locales: str = _opt("locales", "gettext message catalogs, one folder per language.")
+
+
+@dataclass(frozen=True)
+class Config:
+    report: ReportConfig = field(default_factory=ReportConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    base_dir: Path = PROJECT_ROOT
+    source_file: Path | None = None
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.report.output_dir)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.path(self.paths.templates)
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.path(self.paths.charts)
+
+    @property
+    def catalogs_dir(self) -> Path:
+        return self.path(self.paths.catalogs)
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.path(self.paths.locales)
+
+
+_SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig, "paths": PathsConfig}
+
+
+def _check_value(where: str, spec: Any, value: Any) -> Any:
+    """Validate one option against its declared type, choices and bounds."""
+    kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
+    meta = spec.metadata
+    if kind.startswith("list"):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        if not value:
+            raise ConfigError(f"{where}: must not be empty")
+        bad = [v for v in value if "choices" in meta and v not in meta["choices"]]
+        if bad:
+            raise ConfigError(f"{where}: unknown value {bad[0]!r}; use one of "
+                              + ", ".join(meta["choices"]))
+        return list(dict.fromkeys(value))
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if value < meta.get("minimum", value):
+            raise ConfigError(f"{where}: must be at least {meta['minimum']}, got {value}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"{where}: unknown value {value!r}; use one of "
+                          + ", ".join(meta["choices"]))
+    return value
+
+
+def _build_section(name: str, cls: type, raw: Any, origin: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origin}: [{name}] must be a table")
+    specs = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(specs))
+    if unknown:
+        raise ConfigError(f"{origin}: unknown key {name}.{unknown[0]}; known keys: "
+                          + ", ".join(specs))
+    values = {k: _check_value(f"{origin}: {name}.{k}", specs[k], v) for k, v in raw.items()}
+    return cls(**values)
+
+
+def parse_config(raw: dict[str, Any], origin: str, base_dir: Path) -> Config:
+    """Build a Config from a parsed TOML document; `origin` names it in errors."""
+    unknown = sorted(set(raw) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(f"{origin}: unknown section [{unknown[0]}]; known sections: "
+                          + ", ".join(_SECTIONS))
+    parts = {name: _build_section(name, cls, raw.get(name, {}), origin)
+             for name, cls in _SECTIONS.items()}
+    return Config(**parts, base_dir=base_dir)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file: the given path, else ./reportgen.toml, else built-in defaults."""
+    if path is None:
+        candidate = Path.cwd() / CONFIG_NAME
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found; pass an existing file to --config")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line named") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    config = parse_config(raw, str(path), path.resolve().parent)
+    return replace(config, source_file=path.resolve())
+
+
+# Command-line flag that sets each [report] option, for error messages.
+FLAGS = {"languages": "--lang", "formats": "--format", "output_dir": "--output",
+         "page_size": "--page-size", "workers": "--workers"}
+
+
+def with_overrides(config: Config, **report_overrides: Any) -> Config:
+    """Apply command-line flags on top of the file, validating them like file values."""
+    specs = {f.name: f for f in fields(ReportConfig)}
+    values = {k: _check_value(FLAGS.get(k, f"--{k}"), specs[k], v)
+              for k, v in report_overrides.items() if v is not None}
+    return replace(config, report=replace(config.report, **values))
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    """(key, default, doc) for every option, for docs and `reportgen config`."""
+    rows = []
+    for name, cls in _SECTIONS.items():
+        for f in fields(cls):
+            default = f.default_factory() if f.default is MISSING else f.default
+            rows.append((f"{name}.{f.name}", default, f.metadata["doc"]))
+    return rows

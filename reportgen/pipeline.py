@@ -1,0 +1,395 @@
+"""build(): the whole issue, top to bottom.
+
+Two phases, as in a static-site generator: first gather and compute everything (data,
+signals, what changed), then write (charts once, then every language and format from the
+same computed context). Nothing is published until every file exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel.lists import format_list
+
+from reportgen import __version__, charts, publish, render, signals, sources
+from reportgen.catalog import load_catalog
+from reportgen.config import Config
+from reportgen.errors import CatalogError, RenderError
+from reportgen.i18n import Formatter, load_formats, load_translations
+from reportgen.narrative import Narrator, state_word
+from reportgen.signals.changes import compare
+from reportgen.signals.scorecard import load_scorecards
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
+REPORT_TEMPLATE = "report.html.j2"
+PREVIOUS_ISSUE_DAYS = 7
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    issue_date: dt.date
+    data_as_of: dt.date | None
+    folder: Path
+    files: list[Path]
+    seconds: float
+    sample: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def file_stem(issue_date: dt.date, lang: str) -> str:
+    """File names say the date and the language: reportgen-2026-11-23-zh-Hant.pdf."""
+    return f"reportgen-{issue_date.isoformat()}-{lang}"
+
+
+def load_sections(templates_dir: Path) -> list[dict[str, Any]]:
+    path = templates_dir / "sections.toml"
+    try:
+        sections = tomllib.loads(path.read_text(encoding="utf-8"))["section"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise CatalogError(f"{path}: cannot read the section list ({exc})") from None
+    for i, s in enumerate(sections):
+        if not {"id", "title", "partial"} <= set(s):
+            raise CatalogError(f"{path}: section #{i + 1} needs id, title and partial")
+        s.setdefault("number", None)
+        s.setdefault("question", None)
+    return sections
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read ({exc})") from None
+
+
+@dataclass
+class Content:
+    """Everything outside the engine, read and checked before any data work starts."""
+
+    catalog: Any
+    specs: list[charts.ChartSpec]
+    style: charts.Style
+    sections: list[dict[str, Any]]
+    cards: dict[str, Any]
+    triggers: list[dict[str, Any]]
+    formats: dict[str, Any]
+    translations: dict[str, Any]
+    envs: dict[str, Any]
+    css: dict[str, str]
+
+
+def load_content(config: Config, languages: list[str]) -> Content:
+    """Read catalogs, templates and message catalogs; fail fast on any of them."""
+    sections = load_sections(config.templates_dir)
+    translations = {lang: load_translations(config.locales_dir, lang) for lang in languages}
+    envs = {lang: render.environment(config.templates_dir, translations[lang], lang)
+            for lang in languages}
+    for env in envs.values():  # compile every template now: a syntax error stops us early
+        for name in [REPORT_TEMPLATE] + [f"partials/{s['partial']}" for s in sections]:
+            render.render_check(env, name)
+    css_dir = config.templates_dir / "css"
+    try:
+        base = (css_dir / "report.css").read_text(encoding="utf-8")
+        css = {"pdf": base + (css_dir / "print.css").read_text(encoding="utf-8"),
+               "html": base + (css_dir / "screen.css").read_text(encoding="utf-8")}
+    except OSError as exc:
+        raise RenderError(f"{css_dir}: cannot read stylesheet ({exc.strerror})") from None
+    return Content(
+        catalog=load_catalog(config.catalogs_dir),
+        specs=charts.load_specs(config.charts_dir),
+        style=charts.load_style(config.charts_dir),
+        sections=sections,
+        cards=load_scorecards(config.catalogs_dir / "scorecards.toml"),
+        triggers=_read_toml(config.catalogs_dir / "outlook.toml").get("trigger", []),
+        formats=load_formats(config.locales_dir),
+        translations=translations,
+        envs=envs,
+        css=css,
+    )
+
+
+def _fonts(formats: dict[str, Any]) -> dict[str, list[str]]:
+    return {lang: [f.strip() for f in fm.font_family.split(",")] for lang, fm in
+            formats.items()}
+
+
+def _chart_views(content: Content, analysis: signals.Analysis, drawn: list[charts.DrawnChart],
+                 narrator: Narrator, events: list[tuple[str, dt.date, dt.date | None]]
+                 ) -> dict[str, dict[str, Any]]:
+    """What the templates need to show each chart in one language."""
+    t, fmt, lang = narrator.t, narrator.fmt, narrator.lang
+    by_id: dict[str, charts.DrawnChart] = {}
+    for d in drawn:
+        if d.lang in (None, lang):
+            by_id[d.id] = d
+    views = {}
+    pal = content.style.palette
+    for spec in content.specs:
+        d = by_id.get(spec.id)
+        if d is None:
+            continue
+        legend = [{"label": s["label"], "color": content.style.color(i), "kind": "line"}
+                  for i, s in enumerate(spec.series)
+                  if spec.table or len(analysis.series.get(s["id"], ()))]
+        kinds = {k for k, *_ in events if k in spec.shade}
+        if spec.recessions:
+            legend.append({"label": "Recessions (NBER)", "color": pal["recession"],
+                           "kind": "shade"})
+        if "shutdown" in kinds:
+            legend.append({"label": "Government shutdowns", "color": pal["shutdown"],
+                           "kind": "shade"})
+        if kinds - {"shutdown"}:
+            legend.append({"label": "Policy events", "color": pal["event_line"],
+                           "kind": "event"})
+        sources_text = _chart_sources(spec, analysis, t)
+        last = d.last_date or analysis.data_as_of
+        views[spec.id] = {
+            "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
+            "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
+            "alt": _alt_text(spec, analysis, narrator), "radar": spec.kind == "radar_table",
+            "stale": "",
+        }
+    return views
+
+
+def _chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any) -> str:
+    """Series ids behind a chart, from its signals' inputs; user tables by name."""
+    ids = [s["id"] for s in (*spec.series, *spec.spokes)]
+    inputs = sorted({i for sid in ids if sid in analysis.signals
+                     for i in analysis.signals[sid].inputs})
+    if inputs:
+        return ", ".join(inputs)
+    return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}
+
+
+def _alt_text(spec: charts.ChartSpec, analysis: signals.Analysis, narrator: Narrator) -> str:
+    """Alt text from the data: the title, then each series' latest value and date."""
+    t = narrator.t
+    parts = [t.gettext(spec.title) + "."]
+    for s in spec.series:
+        sig = analysis.signals.get(s["id"])
+        if sig is not None and sig.ok:
+            parts.append(t.gettext("%(label)s: %(value)s on %(date)s.") % {
+                "label": t.gettext(s["label"]), "value": narrator.v(s["id"]),
+                "date": narrator.d(s["id"])})
+    return " ".join(parts)
+
+
+def _fog_rows(analysis: signals.Analysis, narrator: Narrator, catalog: Any) -> list[dict]:
+    fmt, t = narrator.fmt, narrator.t
+    rows = []
+    for st in analysis.sections["s2"].tables["releases"]:
+        ind = catalog.indicators[st.series_id]
+        period = fmt.quarter if ind.frequency == "quarterly" else fmt.month
+        missing = [period(d) for d in st.missing]
+        rows.append({"id": st.series_id, "title": t.gettext(ind.title), "status": st.status,
+                     "latest_text": period(st.latest), "expected_text": period(st.expected),
+                     "missing": missing,
+                     "missing_text": format_list(missing, locale=fmt.f.babel) if missing
+                     else ""})
+    return rows
+
+
+def _appendix_rows(store: Any, snapshot: Any, narrator: Narrator) -> list[dict]:
+    rows = []
+    for sid in store.series_ids():
+        ind = store.catalog.indicators[sid]
+        s = snapshot[sid]
+        prov = store.provenance(sid)
+        rows.append({"id": sid, "title": ind.title, "source": prov.source if prov else "",
+                     "sample": bool(prov and prov.sample), "units": ind.units_label,
+                     "last": narrator.fmt.date(s.index[-1].date()) if len(s) else "–",
+                     "fetched": narrator.fmt.date(prov.fetched_at.date()) if prov else "–"})
+    return rows
+
+
+def _context(config: Config, content: Content, lang: str, medium: str,
+             analysis: signals.Analysis, views: dict, narrator: Narrator, extra: dict,
+             issue_date: dt.date, languages: list[str], created: dt.datetime) -> dict:
+    fmt = narrator.fmt
+    stem = file_stem(issue_date, lang)
+    return {
+        "lang": lang, "medium": medium, "version": __version__,
+        "title": config.report.title, "publisher": config.report.publisher,
+        "page_size": config.report.page_size,
+        "css": content.css[medium], "font_family_css": ", ".join(
+            f'"{f.strip()}"' for f in content.formats[lang].font_family.split(",")
+        ) + ", sans-serif",
+        "issue_date_text": fmt.date(issue_date), "data_as_of_text": fmt.date(analysis.data_as_of),
+        "created_iso": created.isoformat(timespec="seconds"), "created_text": fmt.date(created),
+        "language_names": " · ".join(LANGUAGE_NAMES[x] for x in languages),
+        "other_languages": [{"code": x, "name": LANGUAGE_NAMES[x],
+                             "href": f"{file_stem(issue_date, x)}.html"}
+                            for x in languages if x != lang],
+        "pdf_href": f"{stem}.pdf" if "pdf" in config.report.formats else None,
+        "sample": analysis.sample, "analysis": analysis, "sections": content.sections,
+        "charts": views, "n": narrator, "fmt": fmt, "t": narrator.t.gettext,
+        "state_word": lambda s: state_word(narrator.t, s),
+        **extra,
+    }
+
+
+def _language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: Any,
+                     store: Any, snapshot: Any, previous_date: dt.date) -> dict[str, Any]:
+    """Per-language pieces the partials use beyond single signals."""
+    s4 = analysis.sections["s4"]
+    radar = s4.tables.get("radar", {})
+    radar_avg = {k: _mean(v.values()) for k, v in radar.items()}
+    pace = analysis.signals.get("walcl_13w_change_usd_bn")
+    top_loop = {}
+    for loop in analysis.loops:
+        known = [c for c in loop.contributions if c.z is not None]
+        top_loop[loop.id] = max(known, key=lambda c: abs(c.contribution)) if known else None
+    drivers = sorted((c for c in analysis.stance.contributions if c.z is not None),
+                     key=lambda c: -abs(c.contribution))[:3]
+    return {
+        "fog_releases": _fog_rows(analysis, narrator, catalog),
+        "radar_avg": radar_avg,
+        "weekly_runoff": pace.value / 13 if pace is not None and pace.ok else None,
+        "widest_loan": s4.tables.get("widest_loan", {}),
+        "triggers": analysis.sections["s8"].tables["triggers"],
+        "phase_scores": {k: v for k, v in analysis.sections["s8"].tables["phase_scores"].items()
+                         if not math.isnan(v)},
+        "loop_evidence": top_loop,
+        "stance_drivers": drivers,
+        "appendix_rows": _appendix_rows(store, snapshot, narrator),
+        "previous_date_text": narrator.fmt.date(previous_date),
+    }
+
+
+def _mean(values: Any) -> float:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
+def _events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
+    return [(e.kind, e.start, e.end) for e in content.catalog.events]
+
+
+def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None
+          ) -> BuildResult:
+    """Write one issue: every configured language and format, published atomically."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = now - since
+        return now
+
+    languages, formats = config.report.languages, config.report.formats
+    progress("Reading catalogs and templates")
+    content = load_content(config, languages)
+    t = lap("content", t0)
+
+    progress("Loading data")
+    store = sources.gather(config, content.catalog)
+    snapshot = store.snapshot(issue_date)
+    t = lap("sources", t)
+
+    progress("Computing signals")
+    previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
+    analysis = signals.analyse(snapshot, content.cards, content.triggers, previous_date)
+    notable = content.cards.get("changes", {}).get("notable", {})
+    found = publish.previous_signals(config.output_dir, issue_date)
+    if found is not None:
+        previous_date, prev = found
+        basis = "previous_issue"
+    else:
+        before = signals.analyse(store.snapshot(previous_date), content.cards,
+                                 content.triggers, previous_date - dt.timedelta(days=7))
+        prev = {k: v.to_json() for k, v in before.signals.items()}
+        basis = "recomputed"
+    analysis.changes = compare(analysis.signals, prev, notable, basis, previous_date.isoformat())
+    t = lap("signals", t)
+
+    staging = publish.staging_dir(config.output_dir, issue_date)
+    try:
+        progress("Drawing charts")
+        chart_dir = staging / "charts"
+        chart_dir.mkdir()
+        narrators = {
+            lang: Narrator(lang, Formatter(lang, content.formats[lang],
+                                           content.translations[lang]),
+                           content.translations[lang], analysis)
+            for lang in languages}
+        usrec = snapshot["USREC"]
+        jobs = charts.plan(
+            content.specs, content.style, as_of=issue_date, series=analysis.series,
+            tables=_chart_tables(analysis), events=_events(content),
+            recessions=charts.recession_spans(usrec), out_dir=chart_dir, languages=languages,
+            labels_by_lang={lang: content.translations[lang].gettext for lang in languages},
+            fonts_by_lang=_fonts(content.formats))
+        drawn = charts.draw_all(jobs, config.report.workers)
+        t = lap("charts", t)
+
+        progress("Writing HTML")
+        created = dt.datetime.now(dt.UTC)
+        keep: set[str] = set()
+        pdf_jobs = []
+        for lang in languages:
+            narrator = narrators[lang]
+            views = _chart_views(content, analysis, drawn, narrator, _events(content))
+            extra = _language_extras(analysis, narrator, content.catalog, store, snapshot,
+                                     previous_date)
+            stem = file_stem(issue_date, lang)
+            for medium in ("html", "pdf"):
+                if medium not in formats:
+                    continue
+                ctx = _context(config, content, lang, medium, analysis, views, narrator, extra,
+                               issue_date, languages, created)
+                html = render.render_html(content.envs[lang], REPORT_TEMPLATE, ctx)
+                name = f"{stem}.html" if medium == "html" else f".{stem}.print.html"
+                (staging / name).write_text(html, encoding="utf-8")
+                if medium == "html":
+                    keep.add(name)
+                if medium == "pdf":
+                    pdf_jobs.append(render.PdfJob(staging / name, staging / f"{stem}.pdf",
+                                                  staging))
+                    keep.add(f"{stem}.pdf")
+        t = lap("html", t)
+
+        if pdf_jobs:
+            progress("Laying out PDFs")
+            render.write_pdfs(pdf_jobs, config.report.workers)
+            t = lap("pdf", t)
+
+        payload = {"issue_date": issue_date.isoformat(),
+                   "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of
+                   else None,
+                   "sample": analysis.sample, "reportgen": __version__,
+                   "signals": {k: v.to_json() for k, v in analysis.signals.items()}}
+        publish.write_json(staging / publish.SIGNALS_FILE, payload)
+        keep.add(publish.SIGNALS_FILE)
+        if "html" not in formats:
+            keep = {k for k in keep if not k.endswith(".html")}
+            for d in chart_dir.iterdir():
+                d.unlink()
+        progress("Publishing")
+        folder = publish.issue_dir(config.output_dir, issue_date)
+        files = publish.publish(staging, folder, keep)
+        lap("publish", t)
+    except BaseException:
+        publish.discard(staging)
+        raise
+    return BuildResult(issue_date, analysis.data_as_of, folder, files,
+                       time.perf_counter() - t0, analysis.sample, timings)
+
+
+def _chart_tables(analysis: signals.Analysis) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
+    for result in analysis.sections.values():
+        tables.update(result.tables)
+    return tables

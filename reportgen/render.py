@@ -1,0 +1,137 @@
+"""Render: fill the Jinja templates (shared by PDF and HTML) and lay out the PDF.
+
+The PDF is laid out by WeasyPrint with a URL fetcher that admits only `data:` URLs and
+files inside the build folder: a template, chart or note pointing anywhere else fails the
+render with an error naming the URL, instead of pulling /etc/passwd or the network in.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+from babel.support import NullTranslations
+
+from reportgen.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+
+def environment(templates_dir: Path, translations: NullTranslations, lang: str
+                ) -> jinja2.Environment:
+    """A strict Jinja environment with gettext installed for one language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations, newstyle=True)
+    env.filters["para"] = paragraph_filter("" if lang.startswith("zh") else " ")
+    return env
+
+
+def paragraph_filter(separator: str) -> Any:
+    """Join the sentences of a {% filter para %} block (one per line) into one <p>.
+
+    English sentences need a space between them; Chinese ones must not have one.
+    """
+
+    def para(text: str) -> Markup:
+        sentences = [line.strip() for line in str(text).splitlines() if line.strip()]
+        return Markup("<p>" + separator.join(sentences) + "</p>") if sentences else Markup("")
+
+    return para
+
+
+def render_check(env: jinja2.Environment, template: str) -> None:
+    """Compile a template without rendering it, so syntax errors surface before data work."""
+    _guard(lambda: env.get_template(template), template, env)
+
+
+def _guard(fn: Any, template: str, env: jinja2.Environment) -> Any:
+    try:
+        return fn()
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name}:{exc.lineno}"
+        raise RenderError(f"{where}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template not found: {exc.name} (in {env.loader.searchpath})"
+                          ) from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template {template}: {exc.message}") from None
+
+
+def render_html(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    """Render one document; template problems become one-line errors with file and line."""
+    return _guard(lambda: env.get_template(template).render(**context), template, env)
+
+
+def _fetcher_class() -> type:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class BuildFolderFetcher(URLFetcher):
+        """Serve data: URLs and files under one folder; refuse everything else."""
+
+        def __init__(self, root: Path) -> None:
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.root = root.resolve()
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file":
+                path = Path(unquote(parts.path)).resolve()
+                if path.is_relative_to(self.root) and path.is_file():
+                    return super().fetch(url, headers)
+            raise FatalURLFetchingError(
+                f"refused to load {url}: documents may only use files in {self.root}")
+
+    return BuildFolderFetcher
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    html_path: Path
+    pdf_path: Path
+    root: Path
+
+
+def write_pdf(job: PdfJob) -> Path:
+    """Lay out one HTML file as PDF (tagged, fonts subset, metadata set)."""
+    import weasyprint
+    from weasyprint.urls import FatalURLFetchingError, URLFetchingError
+
+    fetcher = _fetcher_class()(job.root)
+    tmp = job.pdf_path.with_suffix(".pdf.tmp")
+    try:
+        # Title, author, language and dates come from the HTML's <title>, <meta> and lang.
+        weasyprint.HTML(filename=str(job.html_path), url_fetcher=fetcher,
+                        media_type="print").write_pdf(tmp, pdf_tags=True)
+        tmp.replace(job.pdf_path)
+    except (URLFetchingError, FatalURLFetchingError) as exc:
+        raise RenderError(f"{job.html_path.name}: {exc}") from None
+    except Exception as exc:
+        raise RenderError(f"{job.html_path.name}: PDF layout failed ({exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return job.pdf_path
+
+
+def write_pdfs(jobs: list[PdfJob], workers: int) -> list[Path]:
+    """PDF layout is the slowest stage: use a fork pool with WeasyPrint already imported."""
+    import weasyprint  # noqa: F401  (imported before the fork so workers start warm)
+
+    if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [write_pdf(j) for j in jobs]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(min(workers, len(jobs))) as pool:
+        return pool.map(write_pdf, jobs, chunksize=1)

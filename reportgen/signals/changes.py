@@ -1,0 +1,67 @@
+"""What changed since the last issue: flipped states and the largest moves.
+
+Moves in different units are ranked by how many "notable moves" (a per-unit size set in
+catalogs/scorecards.toml) they amount to, so 30 bp and $120 bn can be compared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from reportgen.signals.base import Signal
+
+IGNORED_STATES = {"", "flat"}
+
+
+@dataclass(frozen=True)
+class Flip:
+    id: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Move:
+    id: str
+    unit: str
+    before: float
+    after: float
+    size: float  # in notable moves
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Changes:
+    basis: str  # "previous_issue" (its signals.json) or "recomputed" (data as of that date)
+    previous_date: str
+    flips: tuple[Flip, ...]
+    moves: tuple[Move, ...]
+
+
+def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
+            notable: dict[str, float], basis: str, previous_date: str,
+            max_moves: int = 6) -> Changes:
+    """Flips of state and the largest moves, current vs the previous issue's signals."""
+    flips, moves = [], []
+    for sid, sig in current.items():
+        old = previous.get(sid)
+        if old is None:
+            continue
+        before_state, after_state = old.get("state") or "", sig.state
+        if (before_state != after_state and before_state and after_state
+                and not {before_state, after_state} <= IGNORED_STATES):
+            flips.append(Flip(sid, before_state, after_state))
+        before = old.get("value")
+        scale = notable.get(sig.unit)
+        if (sig.ok and before is not None and math.isfinite(before) and scale
+                and old.get("unit") == sig.unit):
+            size = abs(sig.value - before) / scale
+            if size >= 1.0:
+                moves.append(Move(sid, sig.unit, float(before), float(sig.value), size))
+    moves.sort(key=lambda m: -m.size)
+    return Changes(basis, previous_date, tuple(flips), tuple(moves[:max_moves]))

@@ -1,0 +1,126 @@
+"""Section 2, tightening in the fog: how reliable is the dashboard, where is policy headed.
+
+A release is judged against its own cadence: the latest period that should be public by
+now (period end + usual lag, with a grace period) versus the latest period we have. A hole
+inside the history (later periods exist, this one does not) was never published: it is a
+finding, named by its month, and never interpolated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reportgen.catalog import Indicator
+from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.transforms import clean, diff_over
+from reportgen.store import Snapshot, known_by
+
+KEY_RELEASES = ("CPIAUCSL", "PAYEMS", "UNRATE", "PCEPILFE", "GDPC1")
+GRACE_DAYS = 7
+LOOKBACK_MONTHS = 24
+_FREQ = {"monthly": "MS", "quarterly": "QS"}
+
+
+@dataclass(frozen=True)
+class ReleaseStatus:
+    series_id: str
+    latest: dt.date | None
+    expected: dt.date | None
+    periods_behind: int
+    missing: tuple[dt.date, ...]
+
+    @property
+    def status(self) -> str:
+        if self.periods_behind > 0:
+            return "delayed"
+        return "missing" if self.missing else "on_time"
+
+
+def release_status(s: pd.Series, ind: Indicator, as_of: dt.date) -> ReleaseStatus:
+    """Latest vs expected period, and holes in the recent history of one release."""
+    freq = _FREQ.get(ind.frequency)
+    s = clean(s)
+    if freq is None or s.empty:
+        return ReleaseStatus(ind.id, None, None, 0, ())
+    cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=GRACE_DAYS)
+    periods = pd.date_range(s.index[0], pd.Timestamp(as_of), freq=freq)
+    public = periods[known_by(periods, ind) <= cutoff]
+    expected = public[-1] if len(public) else None
+    latest = s.index[-1]
+    behind = int(sum(1 for p in public if p > latest))
+    window_start = pd.Timestamp(as_of) - pd.DateOffset(months=LOOKBACK_MONTHS)
+    holes = tuple(p.date() for p in periods
+                  if window_start <= p < latest and p not in s.index)
+    return ReleaseStatus(ind.id, latest.date(), expected.date() if expected is not None else None,
+                         behind, holes)
+
+
+def fog_index(statuses: list[ReleaseStatus]) -> float:
+    """0 = every key release on time and complete; 100 = every one two periods late.
+
+    Each release scores min(1, periods behind / 2) plus 0.25 per never-published period in
+    the last two years (capped at 1), averaged over releases.
+    """
+    if not statuses:
+        return float("nan")
+    scores = [min(1.0, st.periods_behind / 2 + 0.25 * len(st.missing)) for st in statuses]
+    return 100.0 * sum(scores) / len(scores)
+
+
+def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
+    """The fog index re-evaluated at each month end, from the data known then."""
+    end = pd.Timestamp(data.as_of)
+    dates = pd.date_range(end - pd.DateOffset(months=months), end, freq="W-FRI")
+    values = []
+    for when in dates:
+        sts = []
+        for sid in KEY_RELEASES:
+            s = clean(data[sid])
+            ind = data.indicators[sid]
+            s = s[known_by(s.index, ind) <= when]
+            sts.append(release_status(s, ind, when.date()))
+        values.append(fog_index(sts))
+    return pd.Series(values, index=pd.DatetimeIndex(dates, name="date"), name="data_fog_index")
+
+
+def compute(data: Snapshot) -> SectionResult:
+    out = SectionResult()
+    indicators = data.indicators
+    statuses = [release_status(data[sid], indicators[sid], data.as_of) for sid in KEY_RELEASES
+                if sid in indicators]
+    out.tables["releases"] = statuses
+    fog = fog_history(data)
+    out.series["data_fog_index"] = fog
+    idx = fog_index(statuses)
+    prev = fog[fog.index <= pd.Timestamp(data.as_of) - pd.Timedelta(days=91)]
+    change = idx - float(prev.iloc[-1]) if len(prev) else None
+    state = "high" if idx >= 25 else "elevated" if idx > 0 else "clear"
+    out.add(Signal("data_fog_index", idx, "index", data.as_of, KEY_RELEASES, state, change, "3m"))
+    out.add(Signal("releases_delayed_count", float(sum(s.status == "delayed" for s in statuses)),
+                   "count", data.as_of, KEY_RELEASES))
+    out.add(Signal("periods_never_published_count",
+                   float(sum(len(s.missing) for s in statuses)), "count", data.as_of,
+                   KEY_RELEASES))
+
+    effr = clean(data["EFFR"])
+    for tenor in ("DGS1", "DGS2"):
+        y = clean(data[tenor])
+        spread = 100.0 * (y - effr.reindex(y.index, method="ffill")).dropna()
+        key = f"{tenor.lower()}_minus_effr_bp"
+        out.series[key] = spread
+        out.add(last_signal(key, spread, "bp", (tenor, "EFFR"), change_days=91,
+                            change_label="13w", flat_band=5))
+        out.add(last_signal(f"{key}_4w_change", diff_over(spread, 28), "bp", (tenor, "EFFR")))
+    walcl = clean(data.usd_bn("WALCL"))
+    out.series["walcl_usd_bn"] = walcl
+    out.series["treast_usd_bn"] = clean(data.usd_bn("TREAST"))
+    out.series["wshomcb_usd_bn"] = clean(data.usd_bn("WSHOMCB"))
+    pace = diff_over(walcl, 91)
+    out.series["walcl_13w_change_usd_bn"] = pace
+    out.add(last_signal("walcl_usd_bn", walcl, "usd_bn", ("WALCL",), change_days=91,
+                        change_label="13w", flat_band=20))
+    out.add(last_signal("walcl_13w_change_usd_bn", pace, "usd_bn", ("WALCL",)))
+    return out

@@ -1,0 +1,122 @@
+"""Transparent scorecards (the macro stance and the five feedback loops).
+
+Like the Chicago Fed's NFCI, each score is a weighted sum of standardised inputs, and every
+input's value, z-score, weight and contribution is kept so the appendix can publish them.
+Inputs, weights, windows and thresholds come from catalogs/scorecards.toml.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reportgen.errors import CatalogError
+from reportgen.signals.base import Signal
+from reportgen.signals.transforms import clean
+
+STANCES = ("bearish", "cautious_bearish", "neutral", "cautious_bullish", "bullish")
+LOOP_STATUSES = ("calm", "watch", "stress")
+Z_CAP = 3.0
+
+
+@dataclass(frozen=True)
+class Contribution:
+    input_id: str
+    value: float | None
+    z: float | None
+    weight: float
+    sign: int
+    contribution: float
+    date: Any
+
+
+@dataclass(frozen=True)
+class Score:
+    id: str
+    score: float
+    previous: float | None
+    label: str
+    previous_label: str | None
+    contributions: tuple[Contribution, ...]
+    window_years: int
+
+    @property
+    def trend(self) -> str:
+        if self.previous is None or not math.isfinite(self.previous):
+            return ""
+        d = self.score - self.previous
+        return "up" if d > 0.05 else "down" if d < -0.05 else "flat"
+
+
+def load_scorecards(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: scorecard file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _z_at(spec: dict[str, Any], series: dict[str, pd.Series], signals: dict[str, Signal],
+          when: pd.Timestamp, window_years: int) -> tuple[float | None, float | None, Any]:
+    """An input's value and standardised value as of `when`."""
+    if "center" in spec:  # a level judged against a stated centre and scale
+        sig = signals.get(spec["input"])
+        if sig is None or not sig.ok:
+            return None, None, None
+        return sig.value, (sig.value - spec["center"]) / spec["scale"], sig.date
+    s = clean(series.get(spec["input"], pd.Series(dtype="float64")))
+    s = s[s.index <= when]
+    if len(s) < 8:
+        return None, None, None
+    hist = s[s.index > when - pd.DateOffset(years=window_years)]
+    std = hist.std()
+    value = float(s.iloc[-1])
+    z = 0.0 if not std or not math.isfinite(std) else (value - hist.mean()) / std
+    return value, max(-Z_CAP, min(Z_CAP, float(z))), s.index[-1].date()
+
+
+def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
+          signals: dict[str, Signal], as_of: pd.Timestamp, previous_as_of: pd.Timestamp,
+          labels: tuple[str, ...]) -> Score:
+    """Evaluate one scorecard now and at the previous issue's date."""
+    window = int(card.get("window_years", 10))
+    thresholds = card["thresholds"]
+
+    def total(when: pd.Timestamp) -> tuple[float, list[Contribution]]:
+        parts, weight_used = [], 0.0
+        for spec in card["input"]:
+            value, z, date = _z_at(spec, series, signals, when, window)
+            w, sign = float(spec["weight"]), int(spec.get("sign", 1))
+            c = 0.0 if z is None else w * sign * z
+            weight_used += 0.0 if z is None else w
+            parts.append(Contribution(spec["input"], value, z, w, sign, c, date))
+        s = sum(p.contribution for p in parts) / weight_used if weight_used else float("nan")
+        return s, parts
+
+    now, parts = total(as_of)
+    before, _ = total(previous_as_of)
+
+    def label(x: float) -> str:
+        if not math.isfinite(x):
+            return ""
+        return labels[sum(x > t for t in thresholds)]
+
+    return Score(card_id, now, before, label(now), label(before) if math.isfinite(before)
+                 else None, tuple(parts), window)
+
+
+def stance(cards: dict[str, Any], series, signals, as_of, previous_as_of) -> Score:
+    """The five-step macro stance; positive contributions are bullish for risk assets."""
+    return score("stance", cards["stance"], series, signals, as_of, previous_as_of, STANCES)
+
+
+def loops(cards: dict[str, Any], series, signals, as_of, previous_as_of) -> list[Score]:
+    """The five feedback loops; positive scores mean the loop is tightening (stress)."""
+    return [score(loop_id, card, series, signals, as_of, previous_as_of, LOOP_STATUSES)
+            for loop_id, card in cards["loops"].items()]

@@ -1,0 +1,54 @@
+"""Section 1, macro stance: where inflation, policy and the labour market stand."""
+
+from __future__ import annotations
+
+from reportgen.signals.base import SectionResult, last_signal
+from reportgen.signals.transforms import annualised_change, clean, yoy
+from reportgen.store import Snapshot
+
+
+def compute(data: Snapshot) -> SectionResult:
+    out = SectionResult()
+    cpi, core, pce = yoy(data["CPIAUCSL"]), yoy(data["CPILFESL"]), yoy(data["PCEPILFE"])
+    core_3m = annualised_change(data["CPILFESL"], 3)
+    core_6m = annualised_change(data["CPILFESL"], 6)
+    out.series.update(cpi_yoy_pct=cpi, core_cpi_yoy_pct=core, core_pce_yoy_pct=pce,
+                      core_cpi_3m_ann_pct=core_3m, core_cpi_6m_ann_pct=core_6m)
+    out.add(last_signal("cpi_yoy_pct", cpi, "percent", ("CPIAUCSL",), change_periods=3,
+                        change_label="3m", flat_band=0.1))
+    out.add(last_signal("core_cpi_yoy_pct", core, "percent", ("CPILFESL",), change_periods=3,
+                        change_label="3m", flat_band=0.1))
+    out.add(last_signal("core_pce_yoy_pct", pce, "percent", ("PCEPILFE",), change_periods=3,
+                        change_label="3m", flat_band=0.1))
+    out.add(last_signal("core_cpi_3m_ann_pct", core_3m, "percent", ("CPILFESL",)))
+    out.add(last_signal("core_cpi_6m_ann_pct", core_6m, "percent", ("CPILFESL",)))
+
+    effr, upper, lower = clean(data["EFFR"]), clean(data["DFEDTARU"]), clean(data["DFEDTARL"])
+    out.series.update(effr_pct=effr, fed_target_upper_pct=upper, fed_target_lower_pct=lower)
+    out.add(last_signal("fed_target_upper_pct", upper, "percent", ("DFEDTARU",),
+                        change_days=365, change_label="12m", flat_band=0.01))
+    out.add(last_signal("fed_target_lower_pct", lower, "percent", ("DFEDTARL",)))
+    out.add(last_signal("effr_pct", effr, "percent", ("EFFR",), change_days=91,
+                        change_label="3m", flat_band=0.05))
+    effr_m = effr.resample("MS").mean()
+    real = (effr_m - pce.reindex(effr_m.index)).dropna()
+    out.series["real_policy_rate_pct"] = real
+    out.add(last_signal("real_policy_rate_pct", real, "percent", ("EFFR", "PCEPILFE"),
+                        change_periods=6, change_label="6m", flat_band=0.15))
+
+    unrate, payems = clean(data["UNRATE"]), clean(data["PAYEMS"])
+    payroll_change = payems.resample("MS").last().diff().dropna()
+    payroll_3m = payroll_change.rolling(3, min_periods=3).mean().dropna()
+    out.series.update(unrate_pct=unrate, payrolls_mom_k=payroll_change,
+                      payrolls_3m_avg_k=payroll_3m)
+    out.add(last_signal("unrate_pct", unrate, "percent", ("UNRATE",), change_days=365,
+                        change_label="12m", flat_band=0.1))
+    low12 = unrate.rolling("365D").min()
+    gap = (unrate - low12).dropna()
+    out.series["unrate_minus_12m_low_pp"] = gap
+    out.add(last_signal("unrate_minus_12m_low_pp", gap, "pp", ("UNRATE",)))
+    out.add(last_signal("payrolls_mom_k", payroll_change, "thousands", ("PAYEMS",)))
+    out.add(last_signal("payrolls_3m_avg_k", payroll_3m, "thousands", ("PAYEMS",),
+                        change_periods=3, change_label="3m", flat_band=15))
+    out.series["cpi_minus_core_pp"] = (cpi - core.reindex(cpi.index)).dropna()
+    return out

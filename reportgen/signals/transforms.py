@@ -1,0 +1,161 @@
+"""Time-series transforms the sections share. Pure functions of pandas Series.
+
+Each function tolerates empty input, gaps and NaNs, returning an empty or NaN result rather
+than raising, because a thin series should thin the report, not stop it.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+_PERIODS_PER_YEAR = {"D": 252, "W": 52, "M": 12, "Q": 4}
+
+
+def _empty(name: str | None = None) -> pd.Series:
+    return pd.Series(dtype="float64", name=name, index=pd.DatetimeIndex([], name="date"))
+
+
+def clean(s: pd.Series) -> pd.Series:
+    """Drop NaNs and duplicate dates, sort: the shape every transform expects."""
+    s = s.dropna().sort_index()
+    return s[~s.index.duplicated(keep="last")]
+
+
+def yoy(s: pd.Series, periods: int = 12) -> pd.Series:
+    """Percent change over `periods` observations (12 for monthly, 4 for quarterly).
+
+    Done on a regular calendar so a missing month yields a missing change, never a change
+    measured over 13 months.
+    """
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    freq = "QS" if periods == 4 else "MS"
+    regular = s.resample(freq).last()
+    return (100.0 * (regular / regular.shift(periods) - 1.0)).dropna()
+
+
+def annualised_change(s: pd.Series, months: int) -> pd.Series:
+    """Compound annualised percent change over `months` months of a monthly index."""
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    regular = s.resample("MS").last()
+    ratio = regular / regular.shift(months)
+    return (100.0 * (ratio ** (12.0 / months) - 1.0)).dropna()
+
+
+def diff_over(s: pd.Series, days: int) -> pd.Series:
+    """Change against the latest value at least `days` calendar days earlier."""
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    earlier = s.reindex(s.index - pd.Timedelta(days=days), method="ffill")
+    return pd.Series(s.to_numpy() - earlier.to_numpy(), index=s.index, name=s.name).dropna()
+
+
+def percentile_rank(s: pd.Series, value: float | None = None) -> float:
+    """Share (0-100) of history at or below `value` (default: the last observation)."""
+    s = clean(s)
+    if s.empty:
+        return float("nan")
+    v = s.iloc[-1] if value is None else value
+    return float(100.0 * (s <= v).mean())
+
+
+def zscore(s: pd.Series, window: int | None = None, min_periods: int = 8) -> pd.Series:
+    """Standardise against a trailing window (all history when None); flat series give 0."""
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    if window is None:
+        mean, std = s.expanding(min_periods).mean(), s.expanding(min_periods).std()
+    else:
+        mean = s.rolling(window, min_periods=min_periods).mean()
+        std = s.rolling(window, min_periods=min_periods).std()
+    z = (s - mean) / std.where(std > 0)
+    return z.where(std > 0, 0.0).where(mean.notna()).dropna()
+
+
+def returns(s: pd.Series) -> pd.Series:
+    """Simple daily returns of a price series."""
+    s = clean(s)
+    s = s[s > 0]
+    return s.pct_change().dropna()
+
+
+def aligned_returns(a: pd.Series, b: pd.Series) -> pd.DataFrame:
+    """Returns of two prices on the dates both traded (bitcoin trades at weekends)."""
+    prices = pd.concat([clean(a), clean(b)], axis=1, join="inner").dropna()
+    prices = prices[(prices > 0).all(axis=1)]
+    return prices.pct_change().dropna()
+
+
+def rolling_corr_beta(a: pd.Series, b: pd.Series, window: int = 90) -> pd.DataFrame:
+    """Rolling correlation and beta of a's returns on b's, over `window` common days."""
+    r = aligned_returns(a, b)
+    if r.empty:
+        return pd.DataFrame(columns=["corr", "beta"], dtype="float64")
+    ra, rb = r.iloc[:, 0], r.iloc[:, 1]
+    corr = ra.rolling(window, min_periods=window).corr(rb)
+    cov = ra.rolling(window, min_periods=window).cov(rb)
+    var = rb.rolling(window, min_periods=window).var()
+    beta = cov / var.where(var > 0)
+    return pd.DataFrame({"corr": corr, "beta": beta}).dropna()
+
+
+def realised_vol(s: pd.Series, window: int = 30, periods_per_year: int = 252) -> pd.Series:
+    """Annualised standard deviation of daily returns, in percent."""
+    r = returns(s)
+    return (100.0 * r.rolling(window, min_periods=window).std() * np.sqrt(periods_per_year)
+            ).dropna()
+
+
+def drawdown(s: pd.Series) -> pd.Series:
+    """Percent below the running peak (0 at a new high, negative otherwise)."""
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    return 100.0 * (s / s.cummax() - 1.0)
+
+
+def to_weekly(s: pd.Series, how: str = "last") -> pd.Series:
+    """Weekly (Wednesday) values: H.4.1 convention, so mixed frequencies line up."""
+    s = clean(s)
+    if s.empty:
+        return _empty(s.name)
+    r = s.resample("W-WED")
+    return (r.last() if how == "last" else r.mean()).dropna()
+
+
+def asof_value(s: pd.Series, when: pd.Timestamp) -> float:
+    """The last value known on or before `when` (NaN if none)."""
+    s = clean(s)
+    s = s[s.index <= when]
+    return float(s.iloc[-1]) if len(s) else float("nan")
+
+
+def interpolate_share_at_or_above(threshold: float, points: list[tuple[float, float]]) -> float:
+    """Share of volume at or above `threshold`, from (percentile, rate) points.
+
+    The percentiles (e.g. 1, 25, 50, 75, 99 of SOFR volume) define a piecewise-linear
+    quantile function; the share is 1 minus the lowest percentile whose rate reaches the
+    threshold. Beyond the outer points the share is capped at the 99/1 percent bounds the
+    data can support. Ties count as "at or above".
+    """
+    pts = sorted((p, r) for p, r in points if np.isfinite(r))
+    if len(pts) < 2 or not np.isfinite(threshold):
+        return float("nan")
+    (p_lo, r_lo), (p_hi, r_hi) = pts[0], pts[-1]
+    if threshold <= r_lo:
+        return 1.0 - p_lo
+    if threshold > r_hi:
+        return 1.0 - p_hi
+    for (p0, r0), (p1, r1) in itertools.pairwise(pts):
+        if r0 < threshold <= r1:
+            frac = (threshold - r0) / (r1 - r0)
+            return 1.0 - (p0 + frac * (p1 - p0))
+    return float("nan")

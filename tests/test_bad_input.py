@@ -1,0 +1,89 @@
+"""Bad input gets one clear line, a non-zero exit, and leaves published issues untouched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen import PROJECT_ROOT
+from tests.conftest import run_cli
+
+DATE = "2026-11-23"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A config dir with its own templates copy and an earlier, good issue in its output."""
+    shutil.copytree(PROJECT_ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "reportgen.toml").write_text(
+        "[report]\nlanguages = [\"en\"]\nformats = [\"pdf\"]\noutput_dir = \"out\"\n"
+        "[paths]\n"
+        f"charts = \"{PROJECT_ROOT / 'charts'}\"\n"
+        f"catalogs = \"{PROJECT_ROOT / 'catalogs'}\"\n"
+        f"locales = \"{PROJECT_ROOT / 'locales'}\"\n", encoding="utf-8")
+    good = tmp_path / "out" / DATE
+    good.mkdir(parents=True)
+    (good / f"reportgen-{DATE}-en.pdf").write_bytes(b"%PDF-1.7 earlier good issue")
+    (good / "signals.json").write_text('{"signals": {}}', encoding="utf-8")
+    return tmp_path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}
+
+
+def assert_failed_cleanly(result, workspace: Path, before: dict[str, bytes], *fragments: str):
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("reportgen: error:") or "error:" in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert snapshot(workspace / "out") == before
+    assert not list((workspace / "out").glob(".staging-*"))
+
+
+def test_unknown_language(workspace):
+    before = snapshot(workspace / "out")
+    r = run_cli("run", "--lang", "fr", "--date", DATE, cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "--lang", "'fr'", "zh-Hant")
+
+
+def test_invalid_date(workspace):
+    before = snapshot(workspace / "out")
+    r = run_cli("run", "--date", "2026-13-45", cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "2026-13-45", "YYYY-MM-DD")
+
+
+def test_broken_config_file(workspace):
+    before = snapshot(workspace / "out")
+    (workspace / "reportgen.toml").write_text('[report]\nlanguages = ["en"\n', encoding="utf-8")
+    r = run_cli("run", "--date", DATE, cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "reportgen.toml", "not valid TOML")
+
+
+def test_config_value_of_wrong_type(workspace):
+    before = snapshot(workspace / "out")
+    (workspace / "reportgen.toml").write_text('[report]\npage_size = "A5"\n', encoding="utf-8")
+    r = run_cli("run", "--date", DATE, cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "report.page_size", "A4, Letter")
+
+
+def test_template_syntax_error_names_file_and_line(workspace):
+    before = snapshot(workspace / "out")
+    partial = workspace / "templates" / "partials" / "s3_credit.html.j2"
+    partial.write_text("<p>ok</p>\n{% if %}\n", encoding="utf-8")
+    r = run_cli("run", "--date", DATE, cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "s3_credit.html.j2:2", "syntax error")
+
+
+def test_template_reaching_outside_the_build_folder_fails_late_and_cleanly(workspace):
+    """Fails during PDF layout, after charts and HTML were staged: nothing is published."""
+    before = snapshot(workspace / "out")
+    partial = workspace / "templates" / "partials" / "disclaimer.html.j2"
+    partial.write_text('<img src="file:///etc/passwd" alt="x">\n', encoding="utf-8")
+    r = run_cli("run", "--date", DATE, cwd=workspace)
+    assert_failed_cleanly(r, workspace, before, "file:///etc/passwd")

@@ -1,0 +1,139 @@
+"""A full run on the bundled sample, checked the way a reader would: the PDF's text,
+its fonts, the HTML's structure and images."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reportgen import LANGUAGES, PROJECT_ROOT
+from reportgen.i18n import load_translations
+from reportgen.pipeline import file_stem
+from tests.conftest import ISSUE_DATE, need
+
+SECTIONS = tomllib.loads((PROJECT_ROOT / "templates/sections.toml").read_text())["section"]
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run([need("pdftotext"), "-layout", str(path), "-"], capture_output=True,
+                         text=True, check=True)
+    return re.sub(r"[ \t]+", " ", out.stdout)
+
+
+def headings(lang: str) -> list[str]:
+    t = load_translations(PROJECT_ROOT / "locales", lang)
+    return [t.gettext(s["title"]) for s in SECTIONS]
+
+
+class Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.srcs: list[str] = []
+        self.links: list[str] = []
+        self.html_lang: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.srcs.append(a.get("src", ""))
+            assert a.get("alt"), f"image {a.get('src')} has no alt text"
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "html":
+            self.html_lang = a.get("lang")
+
+
+def test_every_language_and_format_is_written(built):
+    names = {p.name for p in built.folder.iterdir()}
+    for lang in LANGUAGES:
+        assert f"{file_stem(ISSUE_DATE, lang)}.pdf" in names
+        assert f"{file_stem(ISSUE_DATE, lang)}.html" in names
+    assert "signals.json" in names
+    assert not [n for n in names if n.startswith(".")], "staging or print files leaked"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pdf_text_has_every_heading_in_its_language(built, lang):
+    text = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf")
+    compact = re.sub(r"\s+", "", text)
+    for heading in headings(lang):
+        assert re.sub(r"\s+", "", heading) in compact, f"{lang}: heading {heading!r} missing"
+    if lang != "en":
+        for english in headings("en"):
+            assert english not in text, f"{lang}: untranslated heading {english!r}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cover_and_every_page_say_sample(built, lang):
+    path = built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf"
+    t = load_translations(PROJECT_ROOT / "locales", lang)
+    pages = pdf_text(path).split("\f")
+    banner = re.sub(r"\s+", "", t.gettext("SAMPLE DATA: not real observations"))
+    cover = re.sub(r"\s+", "", pages[0])
+    assert re.sub(r"\s+", "", t.gettext("SAMPLE DATA. This issue was built from the synthetic "
+                  "sample bundled with reportgen, not from real observations. Do not use it "
+                  "for decisions."))[:20] in cover
+    for i, page in enumerate(pages[1:], start=2):
+        if page.strip():
+            assert banner in re.sub(r"\s+", "", page), f"{lang}: page {i} lacks the sample flag"
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "zh-Hans"])
+def test_chinese_pdf_embeds_the_right_cjk_font(built, lang):
+    path = built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf"
+    fonts = subprocess.run([need("pdffonts"), str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    face = "notosanscjktc" if lang == "zh-Hant" else "notosanscjksc"
+    flat = fonts.replace(" ", "").replace("-", "").lower()
+    assert face in flat, fonts
+    assert "notosanscjkjp" not in flat, "Japanese glyph forms used"
+    rows = [r for r in fonts.splitlines()[2:] if r.strip()]
+    assert all(" yes " in r for r in rows), f"a font is not embedded:\n{fonts}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_html_parses_and_every_image_exists(built, lang):
+    path = built.folder / f"{file_stem(ISSUE_DATE, lang)}.html"
+    parser = Images()
+    parser.feed(path.read_text(encoding="utf-8"))
+    assert parser.html_lang == lang
+    assert len(parser.srcs) >= 10
+    for src in parser.srcs:
+        assert (built.folder / src).is_file(), f"{lang}: missing image {src}"
+    for href in parser.links:
+        if href.endswith((".html", ".pdf")) and "://" not in href:
+            assert (built.folder / href).is_file(), f"{lang}: broken link {href}"
+
+
+def test_language_neutral_charts_are_drawn_once(built):
+    charts = sorted(p.name for p in (built.folder / "charts").iterdir())
+    localized = [c for c in charts if re.search(r"\.(zh-Hant|zh-Hans|en)\.svg$", c)]
+    assert localized, "the radar carries words and is drawn per language"
+    assert len(charts) - len(localized) >= 15
+
+
+def test_signals_json_has_stable_ids_with_dates_and_inputs(built):
+    payload = json.loads((built.folder / "signals.json").read_text(encoding="utf-8"))
+    assert payload["sample"] is True
+    sigs = payload["signals"]
+    for sid in ("sofr_minus_iorb_bp", "repo_share_at_or_above_iorb", "core_pce_yoy_pct",
+                "data_fog_index", "macro_stance"):
+        assert sid in sigs
+        assert sigs[sid]["inputs"] and sigs[sid]["date"]
+    assert all(re.fullmatch(r"[a-z0-9_]+", k) for k in sigs)
+
+
+def test_numbers_in_text_are_locale_formatted(built):
+    en = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, 'en')}.pdf")
+    hant = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, 'zh-Hant')}.pdf")
+    hans = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, 'zh-Hans')}.pdf")
+    assert "23 Nov 2026" in en and re.search(r"\$\d+\.\d\d tn", en)
+    assert "2026年11月23日" in hant and re.search(r"\d兆美元", hant.replace(" ", ""))
+    assert re.search(r"\d万亿美元", hans.replace(" ", ""))
+    assert "個基點" in hant.replace(" ", "") and "个基点" in hans.replace(" ", "")
