@@ -137,3 +137,17 @@ def test_numbers_in_text_are_locale_formatted(built):
     assert "2026年11月23日" in hant and re.search(r"\d兆美元", hant.replace(" ", ""))
     assert re.search(r"\d万亿美元", hans.replace(" ", ""))
     assert "個基點" in hant.replace(" ", "") and "个基点" in hans.replace(" ", "")
+
+
+def test_next_issue_compares_with_the_saved_signals_of_this_one(built):
+    """A week later, "what changed" reads the previous issue's signals.json."""
+    from reportgen.config import load_config, with_overrides
+    from reportgen.pipeline import build
+
+    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+                            output_dir=str(built.folder.parent), languages=["en"],
+                            formats=["html"])
+    later = build(config, ISSUE_DATE.replace(day=30))
+    html = (later.folder / f"{file_stem(later.issue_date, 'en')}.html").read_text("utf-8")
+    assert "Compared with the issue of 23 Nov 2026" in html
+    assert not (later.folder / f"{file_stem(later.issue_date, 'en')}.pdf").exists()

@@ -215,7 +215,7 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
         ax.axhline(h["y"], color=job.style.palette["reference"], lw=0.8, zorder=1)
     end = max(end, start + pd.Timedelta(days=60))
     _shade(ax, job, start, end)
-    _date_axis(ax, start, end + pd.Timedelta(days=max(7, (end - start).days // 60)))
+    _date_axis(ax, start, end + pd.Timedelta(days=max(5, (end - start).days // 150)))
     _fmt_axis(ax, spec.units)
     if right is not None:
         right.grid(False)

@@ -59,6 +59,11 @@ PHASE_NAMES = {"a": N_("Phase A: controlled tightening and stress"),
                "c": N_("Phase C: broad repricing")}
 
 
+# Policy and money-market rates move in quarter points and basis points: they are quoted to
+# two decimals and their changes are stated in basis points.
+RATE_SIGNALS = frozenset({"fed_target_upper_pct", "fed_target_lower_pct", "effr_pct"})
+
+
 @dataclass
 class Narrator:
     """Per-language helpers the templates call; one instance per language."""
@@ -78,6 +83,8 @@ class Narrator:
     def v(self, sid: str, **kw: Any) -> str:
         """A signal's value, formatted by its unit."""
         s = self.sig(sid)
+        if sid in RATE_SIGNALS:
+            kw.setdefault("digits", 2)
         return self.fmt.value(s.value, s.unit, **kw)
 
     def va(self, sid: str, **kw: Any) -> str:
@@ -102,8 +109,11 @@ class Narrator:
         s = self.sig(sid)
         if s.change is None or not math.isfinite(s.change):
             return ""
-        unit = "pp" if s.unit == "percent" else s.unit
-        amount = self.fmt.value(abs(s.change), unit, **kw)
+        if sid in RATE_SIGNALS:
+            amount = self.fmt.bp(abs(s.change) * 100.0)
+        else:
+            unit = "pp" if s.unit == "percent" else s.unit
+            amount = self.fmt.value(abs(s.change), unit, **kw)
         period = self._(PERIODS.get(s.change_label, s.change_label))
         if s.state == "rising":
             return self._("up %(amount)s over %(period)s") % {"amount": amount, "period": period}

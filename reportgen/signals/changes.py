@@ -44,9 +44,15 @@ class Changes:
 
 
 def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
-            notable: dict[str, float], basis: str, previous_date: str,
+            notable: dict[str, Any], basis: str, previous_date: str,
             max_moves: int = 6) -> Changes:
-    """Flips of state and the largest moves, current vs the previous issue's signals."""
+    """Flips of state and the largest moves, current vs the previous issue's signals.
+
+    `notable` maps a unit to the size of one notable move; its `signal` table overrides that
+    for single signals (an index level such as NFCI has its own scale). A unit or signal
+    with no size (index levels in points, prices) is not ranked.
+    """
+    by_signal = notable.get("signal", {})
     flips, moves = [], []
     for sid, sig in current.items():
         old = previous.get(sid)
@@ -57,7 +63,7 @@ def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
                 and not {before_state, after_state} <= IGNORED_STATES):
             flips.append(Flip(sid, before_state, after_state))
         before = old.get("value")
-        scale = notable.get(sig.unit)
+        scale = by_signal.get(sid, notable.get(sig.unit))
         if (sig.ok and before is not None and math.isfinite(before) and scale
                 and old.get("unit") == sig.unit):
             size = abs(sig.value - before) / scale

@@ -46,14 +46,16 @@ def release_status(s: pd.Series, ind: Indicator, as_of: dt.date) -> ReleaseStatu
     if freq is None or s.empty:
         return ReleaseStatus(ind.id, None, None, 0, ())
     cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=GRACE_DAYS)
-    periods = pd.date_range(s.index[0], pd.Timestamp(as_of), freq=freq)
+    window_start = pd.Timestamp(as_of) - pd.DateOffset(months=LOOKBACK_MONTHS)
+    periods = pd.date_range(max(s.index[0], window_start - pd.DateOffset(months=6)),
+                            pd.Timestamp(as_of), freq=freq)
     public = periods[known_by(periods, ind) <= cutoff]
     expected = public[-1] if len(public) else None
     latest = s.index[-1]
-    behind = int(sum(1 for p in public if p > latest))
-    window_start = pd.Timestamp(as_of) - pd.DateOffset(months=LOOKBACK_MONTHS)
+    behind = int((public > latest).sum())
+    present = s.index[s.index >= window_start]
     holes = tuple(p.date() for p in periods
-                  if window_start <= p < latest and p not in s.index)
+                  if window_start <= p < latest and p not in present)
     return ReleaseStatus(ind.id, latest.date(), expected.date() if expected is not None else None,
                          behind, holes)
 
@@ -74,15 +76,12 @@ def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
     """The fog index re-evaluated at each month end, from the data known then."""
     end = pd.Timestamp(data.as_of)
     dates = pd.date_range(end - pd.DateOffset(months=months), end, freq="W-FRI")
-    values = []
-    for when in dates:
-        sts = []
-        for sid in KEY_RELEASES:
-            s = clean(data[sid])
-            ind = data.indicators[sid]
-            s = s[known_by(s.index, ind) <= when]
-            sts.append(release_status(s, ind, when.date()))
-        values.append(fog_index(sts))
+    releases = []
+    for sid in KEY_RELEASES:
+        s = clean(data[sid])
+        releases.append((s, data.indicators[sid], known_by(s.index, data.indicators[sid])))
+    values = [fog_index([release_status(s[known <= when], ind, when.date())
+                         for s, ind, known in releases]) for when in dates]
     return pd.Series(values, index=pd.DatetimeIndex(dates, name="date"), name="data_fog_index")
 
 
