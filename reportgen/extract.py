@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-TRANSLATABLE_KEYS = frozenset({"title", "subtitle", "label", "question"})
+TRANSLATABLE_KEYS = frozenset({"title", "subtitle", "label", "question", "short", "units_label"})
 
 
 def _walk(node: Any) -> Iterator[str]:

@@ -105,7 +105,7 @@ class Formatter:
             return "–"
         return self.t.gettext("%(n)s bp") % {"n": self._n(x, digits)}
 
-    def usd_bn(self, x: float | None) -> str:
+    def usd_bn(self, x: float | None, digits: int | None = None) -> str:
         """An amount given in USD billions, in the reader's scale words."""
         if x is None or not math.isfinite(x):
             return "–"
@@ -122,7 +122,7 @@ class Formatter:
             return "–"
         return self.t.gettext("$%(n)s") % {"n": self._n(x, digits)}
 
-    def thousands(self, x: float | None) -> str:
+    def thousands(self, x: float | None, digits: int | None = None) -> str:
         """A count given in thousands (payrolls): 119k / 11.9萬."""
         if x is None or not math.isfinite(x):
             return "–"

@@ -24,7 +24,7 @@ from reportgen.catalog import load_catalog
 from reportgen.config import Config
 from reportgen.errors import CatalogError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
-from reportgen.narrative import Narrator, state_word
+from reportgen.narrative import SHADING_LABELS, SOURCE_NAMES, Narrator, state_word
 from reportgen.signals.changes import compare
 from reportgen.signals.scorecard import load_scorecards
 
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
+# The handful of numbers a strategist wants before turning the cover.
+COVER_SIGNALS = ("core_pce_yoy_pct", "effr_pct", "dgs2_minus_effr_bp", "unrate_pct",
+                 "hy_oas_bp", "repo_share_at_or_above_iorb", "reserves_usd_bn",
+                 "net_liquidity_usd_bn", "top10_share_pct", "data_fog_index")
 
 Progress = Callable[[str], None]
 
@@ -145,13 +149,13 @@ def _chart_views(content: Content, analysis: signals.Analysis, drawn: list[chart
                   if spec.table or len(analysis.series.get(s["id"], ()))]
         kinds = {k for k, *_ in events if k in spec.shade}
         if spec.recessions:
-            legend.append({"label": "Recessions (NBER)", "color": pal["recession"],
+            legend.append({"label": SHADING_LABELS["recession"], "color": pal["recession"],
                            "kind": "shade"})
         if "shutdown" in kinds:
-            legend.append({"label": "Government shutdowns", "color": pal["shutdown"],
+            legend.append({"label": SHADING_LABELS["shutdown"], "color": pal["shutdown"],
                            "kind": "shade"})
         if kinds - {"shutdown"}:
-            legend.append({"label": "Policy events", "color": pal["event_line"],
+            legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
         sources_text = _chart_sources(spec, analysis, t)
         last = d.last_date or analysis.data_as_of
@@ -181,8 +185,9 @@ def _alt_text(spec: charts.ChartSpec, analysis: signals.Analysis, narrator: Narr
     for s in spec.series:
         sig = analysis.signals.get(s["id"])
         if sig is not None and sig.ok:
+            label = s["label"]
             parts.append(t.gettext("%(label)s: %(value)s on %(date)s.") % {
-                "label": t.gettext(s["label"]), "value": narrator.v(s["id"]),
+                "label": t.gettext(label), "value": narrator.v(s["id"]),
                 "date": narrator.d(s["id"])})
     return " ".join(parts)
 
@@ -208,8 +213,10 @@ def _appendix_rows(store: Any, snapshot: Any, narrator: Narrator) -> list[dict]:
         ind = store.catalog.indicators[sid]
         s = snapshot[sid]
         prov = store.provenance(sid)
-        rows.append({"id": sid, "title": ind.title, "source": prov.source if prov else "",
-                     "sample": bool(prov and prov.sample), "units": ind.units_label,
+        rows.append({"id": sid, "title": ind.title,
+                     "source": narrator.t.gettext(SOURCE_NAMES[ind.source]),
+                     "sample": bool(prov and prov.sample),
+                     "units": narrator.t.gettext(ind.units_label),
                      "last": narrator.fmt.date(s.index[-1].date()) if len(s) else "–",
                      "fetched": narrator.fmt.date(prov.fetched_at.date()) if prov else "–"})
     return rows
@@ -222,7 +229,7 @@ def _context(config: Config, content: Content, lang: str, medium: str,
     stem = file_stem(issue_date, lang)
     return {
         "lang": lang, "medium": medium, "version": __version__,
-        "title": config.report.title, "publisher": config.report.publisher,
+        "title": narrator.t.gettext(config.report.title), "publisher": config.report.publisher,
         "page_size": config.report.page_size,
         "css": content.css[medium], "font_family_css": ", ".join(
             f'"{f.strip()}"' for f in content.formats[lang].font_family.split(",")
@@ -266,6 +273,7 @@ def _language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: An
         "stance_drivers": drivers,
         "appendix_rows": _appendix_rows(store, snapshot, narrator),
         "previous_date_text": narrator.fmt.date(previous_date),
+        "cover_signals": COVER_SIGNALS,
     }
 
 

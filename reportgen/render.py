@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from markupsafe import Markup
 from babel.support import NullTranslations
+from markupsafe import Markup
 
 from reportgen.errors import RenderError
 

@@ -53,7 +53,8 @@ def build() -> bytes:
             message.string = convert(message.string)
     buf = io.BytesIO()
     write_po(buf, catalog, width=0, omit_header=False, sort_output=False)
-    return buf.getvalue().replace(b"Language: zh_Hant", b"Language: zh_Hans")
+    return (buf.getvalue().replace(b"Language: zh_Hant", b"Language: zh_Hans")
+            .replace(b"Language-Team: zh_Hant", b"Language-Team: zh_Hans"))
 
 
 def main() -> int:

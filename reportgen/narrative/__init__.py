@@ -19,20 +19,25 @@ from reportgen.i18n import Formatter
 from reportgen.signals import Analysis
 from reportgen.signals.base import Signal
 
-# Comparison horizons as written in change phrases; msgids so translators see them.
-PERIODS = {
-    "3m": "three months",
-    "6m": "six months",
-    "12m": "12 months",
-    "1y": "a year",
-    "13w": "13 weeks",
-    "4w": "four weeks",
-}
-
 
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it here."""
     return message
+
+
+# The default report title (config report.title); a title of the user's own is shown as is
+# unless the message catalogs translate it.
+DEFAULT_TITLE = N_("Macro Liquidity Weekly")
+
+# Comparison horizons as written in change phrases; msgids so translators see them.
+PERIODS = {
+    "3m": N_("three months"),
+    "6m": N_("six months"),
+    "12m": N_("12 months"),
+    "1y": N_("a year"),
+    "13w": N_("13 weeks"),
+    "4w": N_("four weeks"),
+}
 
 
 STANCE_LABELS = {
@@ -42,6 +47,9 @@ STANCE_LABELS = {
     "cautious_bullish": N_("Cautiously bullish"),
     "bullish": N_("Bullish"),
 }
+# Keys of the shading shown under a chart.
+SHADING_LABELS = {"recession": N_("Recessions (NBER)"), "shutdown": N_("Government shutdowns"),
+                  "event": N_("Policy events")}
 LOOP_STATUS = {"calm": N_("Calm"), "watch": N_("Watch"), "stress": N_("Stress")}
 TRENDS = {"up": N_("tightening"), "down": N_("easing"), "flat": N_("unchanged"),
           "": N_("no comparison")}
@@ -62,6 +70,9 @@ PHASE_NAMES = {"a": N_("Phase A: controlled tightening and stress"),
 # Policy and money-market rates move in quarter points and basis points: they are quoted to
 # two decimals and their changes are stated in basis points.
 RATE_SIGNALS = frozenset({"fed_target_upper_pct", "fed_target_lower_pct", "effr_pct"})
+# Decimals for signals whose unit alone does not say how precisely to quote them.
+DIGITS = {**dict.fromkeys(RATE_SIGNALS, 2), "data_fog_index": 0, "epu_30d_avg": 0,
+          "umcsent_index": 1, "effective_number_of_stocks": 0}
 
 
 @dataclass
@@ -83,8 +94,8 @@ class Narrator:
     def v(self, sid: str, **kw: Any) -> str:
         """A signal's value, formatted by its unit."""
         s = self.sig(sid)
-        if sid in RATE_SIGNALS:
-            kw.setdefault("digits", 2)
+        if sid in DIGITS:
+            kw.setdefault("digits", DIGITS[sid])
         return self.fmt.value(s.value, s.unit, **kw)
 
     def va(self, sid: str, **kw: Any) -> str:
@@ -108,7 +119,7 @@ class Narrator:
         """'up 0.3 pp over three months' / '三個月來上升0.3個百分點', from the signal's state."""
         s = self.sig(sid)
         if s.change is None or not math.isfinite(s.change):
-            return ""
+            return self._("with no earlier value to compare")
         if sid in RATE_SIGNALS:
             amount = self.fmt.bp(abs(s.change) * 100.0)
         else:
@@ -204,8 +215,8 @@ SIGNAL_TITLES = {
     "umcsent_index": N_("Consumer sentiment"),
     "card_delinquency_pct": N_("Credit-card delinquency rate"),
     "consumer_loan_delinquency_pct": N_("Consumer-loan delinquency rate"),
-    "top1_wealth_share_pct": N_("Top 1% share of net worth"),
-    "bottom50_wealth_share_pct": N_("Bottom 50% share of net worth"),
+    "top1_wealth_share_pct": N_("Net worth held by the top 1%"),
+    "bottom50_wealth_share_pct": N_("Net worth held by the bottom 50%"),
     "top1_to_bottom50_wealth_ratio": N_("Top 1% to bottom 50% wealth ratio"),
     "real_earnings_yoy_pct": N_("Real median weekly earnings, year on year"),
     "top10_share_pct": N_("Top-10 share of the index"),
@@ -228,6 +239,7 @@ SIGNAL_TITLES = {
     "gold_vol_30d_pct": N_("Gold volatility, 30 days"),
     "gold_drawdown_pct": N_("Gold, below peak"),
     "net_liquidity_usd_bn": N_("Net liquidity"),
+    "net_liquidity_13w_change_usd_bn": N_("Net liquidity, 13-week change"),
     "outlook_phase": N_("Phase the data point to"),
     "nfci_index": N_("Financial conditions (NFCI)"),
     "nfci_13w_change": N_("NFCI, 13-week change"),
@@ -239,6 +251,8 @@ SIGNAL_TITLES = {
     "loop_k_shape": N_("Loop: K-shaped economy"),
     "loop_concentration": N_("Loop: index concentration"),
 }
+
+SOURCE_NAMES = {"fred": N_("FRED"), "nyfed": N_("New York Fed"), "csv": N_("user CSV")}
 
 STATE_WORDS = {
     "rising": N_("rising"), "falling": N_("falling"), "flat": N_("flat"),

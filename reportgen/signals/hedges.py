@@ -46,7 +46,10 @@ def compute(data: Snapshot) -> SectionResult:
     out.series["gold_usd"] = gold
     liq = net_liquidity(data)
     out.series["net_liquidity_usd_bn"] = liq
-    out.series["net_liquidity_13w_change_usd_bn"] = diff_over(liq, 91)
+    liq_13w = diff_over(liq, 91)
+    out.series["net_liquidity_13w_change_usd_bn"] = liq_13w
+    out.add(last_signal("net_liquidity_13w_change_usd_bn", liq_13w, "usd_bn",
+                        ("WALCL", "WTREGEN", "RRPONTSYD")))
     out.add(last_signal("net_liquidity_usd_bn", liq, "usd_bn", ("WALCL", "WTREGEN", "RRPONTSYD"),
                         change_days=91, change_label="13w", flat_band=50))
     return out

@@ -82,19 +82,6 @@ def phase_history(specs: list[dict], series: dict[str, pd.Series], since: str) -
 
 def compute(data: Snapshot, series: dict[str, pd.Series], specs: list[dict]) -> SectionResult:
     out = SectionResult()
-    triggers = [evaluate(spec, series.get(spec["input"], pd.Series(dtype="float64")))
-                for spec in specs]
-    scores = phase_scores(triggers)
-    out.tables["triggers"] = triggers
-    out.tables["phase_scores"] = scores
-    known = {p: v for p, v in scores.items() if pd.notna(v)}
-    phase = max(known, key=lambda p: (known[p], PHASES.index(p))) if known else ""
-    out.add(Signal("outlook_phase", known.get(phase), "share", data.as_of,
-                   tuple(sorted({t.input for t in triggers})), phase))
-    history = phase_history(specs, series, "2019-01-01")
-    for p in history:
-        out.series[f"phase_{p}_triggers_met_pct"] = history[p]
-
     nfci = clean(data["NFCI"])
     epu = clean(data["USEPUINDXD"])
     epu_30 = epu.rolling("30D").mean().dropna()
@@ -104,4 +91,18 @@ def compute(data: Snapshot, series: dict[str, pd.Series], specs: list[dict]) -> 
     out.add(last_signal("epu_30d_avg", epu_30, "index", ("USEPUINDXD",), change_days=365,
                         change_label="1y", flat_band=10))
     out.add(last_signal("nfci_13w_change", diff_over(nfci, 91), "index", ("NFCI",)))
+
+    inputs = {**series, **out.series}  # triggers may test this section's own series too
+    triggers = [evaluate(spec, inputs.get(spec["input"], pd.Series(dtype="float64")))
+                for spec in specs]
+    scores = phase_scores(triggers)
+    out.tables["triggers"] = triggers
+    out.tables["phase_scores"] = scores
+    known = {p: v for p, v in scores.items() if pd.notna(v)}
+    phase = max(known, key=lambda p: (known[p], PHASES.index(p))) if known else ""
+    out.add(Signal("outlook_phase", known.get(phase), "share", data.as_of,
+                   tuple(sorted({t.input for t in triggers})), phase))
+    history = phase_history(specs, inputs, "2019-01-01")
+    for p in history:
+        out.series[f"phase_{p}_triggers_met_pct"] = history[p]
     return out
