@@ -56,11 +56,14 @@ class Catalog:
                                "add it to catalogs/indicators.toml") from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read one content file (catalog, chart definitions, section list) or say what is wrong."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CatalogError(f"{path}: catalog file not found") from None
+        raise CatalogError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML ({exc})") from None
 
@@ -101,9 +104,9 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
 def load_catalog(folder: Path) -> Catalog:
     """Read indicators.toml and events.toml from the catalogs folder."""
     ind_path, ev_path = folder / "indicators.toml", folder / "events.toml"
-    raw = _read_toml(ind_path)
+    raw = read_toml(ind_path)
     tables = raw.pop("tables", {})
     indicators = {sid: _indicator(ind_path, sid, spec) for sid, spec in raw.items()}
-    events = tuple(_event(ev_path, i, e) for i, e in enumerate(_read_toml(ev_path).get("event",
+    events = tuple(_event(ev_path, i, e) for i, e in enumerate(read_toml(ev_path).get("event",
                                                                                          [])))
     return Catalog(indicators=indicators, tables=tables, events=events)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,8 @@ from babel.numbers import format_compact_decimal, format_decimal
 from babel.support import NullTranslations, Translations
 
 from reportgen import LANGUAGES
-from reportgen.errors import ConfigError, RenderError
+from reportgen.catalog import read_toml
+from reportgen.errors import CatalogError, ConfigError, RenderError
 
 DOMAIN = "messages"
 
@@ -66,11 +66,12 @@ class LocaleFormats:
 
 def load_formats(locales_dir: Path) -> dict[str, LocaleFormats]:
     path = locales_dir / "formats.toml"
+    raw = read_toml(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read locale formats ({exc})") from None
-    return {lang: LocaleFormats(**raw[lang]) for lang in LANGUAGES}
+        return {lang: LocaleFormats(**raw[lang]) for lang in LANGUAGES}
+    except (KeyError, TypeError) as exc:
+        raise CatalogError(f"{path}: each language needs exactly the keys of [en] ({exc})"
+                           ) from None
 
 
 class Formatter:

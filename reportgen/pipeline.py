@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import math
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from babel.lists import format_list
 
 from reportgen import __version__, charts, publish, render, signals, sources
-from reportgen.catalog import load_catalog
+from reportgen.catalog import load_catalog, read_toml
 from reportgen.config import Config
 from reportgen.errors import CatalogError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
@@ -59,23 +58,15 @@ def file_stem(issue_date: dt.date, lang: str) -> str:
 
 def load_sections(templates_dir: Path) -> list[dict[str, Any]]:
     path = templates_dir / "sections.toml"
-    try:
-        sections = tomllib.loads(path.read_text(encoding="utf-8"))["section"]
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise CatalogError(f"{path}: cannot read the section list ({exc})") from None
+    sections = read_toml(path).get("section")
+    if not sections:
+        raise CatalogError(f"{path}: no [[section]] entries")
     for i, s in enumerate(sections):
         if not {"id", "title", "partial"} <= set(s):
             raise CatalogError(f"{path}: section #{i + 1} needs id, title and partial")
         s.setdefault("number", None)
         s.setdefault("question", None)
     return sections
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read ({exc})") from None
 
 
 @dataclass
@@ -116,7 +107,7 @@ def load_content(config: Config, languages: list[str]) -> Content:
         style=charts.load_style(config.charts_dir),
         sections=sections,
         cards=load_scorecards(config.catalogs_dir / "scorecards.toml"),
-        triggers=_read_toml(config.catalogs_dir / "outlook.toml").get("trigger", []),
+        triggers=read_toml(config.catalogs_dir / "outlook.toml").get("trigger", []),
         formats=load_formats(config.locales_dir),
         translations=translations,
         envs=envs,

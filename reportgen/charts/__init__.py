@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib import ticker as mticker
 
+from reportgen.catalog import read_toml
 from reportgen.errors import CatalogError, RenderError
 
 KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
@@ -96,12 +96,7 @@ class DrawnChart:
 
 def load_specs(charts_dir: Path) -> list[ChartSpec]:
     path = charts_dir / "charts.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: chart definitions not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path)
     specs, seen = [], set()
     for i, c in enumerate(raw.get("chart", [])):
         where = f"{path}: chart #{i + 1} ({c.get('id', '?')})"
@@ -122,12 +117,8 @@ def load_specs(charts_dir: Path) -> list[ChartSpec]:
 
 
 def load_style(charts_dir: Path) -> Style:
-    palette_path = charts_dir / "palette.toml"
-    try:
-        palette = tomllib.loads(palette_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(f"{palette_path}: cannot read palette ({exc})") from None
-    return Style(mplstyle=charts_dir / "house.mplstyle", palette=palette)
+    return Style(mplstyle=charts_dir / "house.mplstyle",
+                 palette=read_toml(charts_dir / "palette.toml"))
 
 
 def start_date(since: str, as_of: dt.date) -> pd.Timestamp:

@@ -8,13 +8,13 @@ Inputs, weights, windows and thresholds come from catalogs/scorecards.toml.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from reportgen.catalog import read_toml
 from reportgen.errors import CatalogError
 from reportgen.signals.base import Signal
 from reportgen.signals.transforms import clean
@@ -54,12 +54,10 @@ class Score:
 
 
 def load_scorecards(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: scorecard file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+    cards = read_toml(path)
+    if "stance" not in cards or "loops" not in cards:
+        raise CatalogError(f"{path}: needs a [stance] table and [loops.*] tables")
+    return cards
 
 
 def _z_at(spec: dict[str, Any], series: dict[str, pd.Series], signals: dict[str, Signal],
