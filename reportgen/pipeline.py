@@ -286,6 +286,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     def lap(name: str, since: float) -> float:
         now = time.perf_counter()
         timings[name] = now - since
+        log.debug("stage %s took %.2f s", name, timings[name])
         return now
 
     languages, formats = config.report.languages, config.report.formats

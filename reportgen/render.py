@@ -7,7 +7,6 @@ render with an error naming the URL, instead of pulling /etc/passwd or the netwo
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,6 @@ from babel.support import NullTranslations
 from markupsafe import Markup
 
 from reportgen.errors import RenderError
-
-log = logging.getLogger(__name__)
 
 
 def environment(templates_dir: Path, translations: NullTranslations, lang: str

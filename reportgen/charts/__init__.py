@@ -79,6 +79,7 @@ class ChartJob:
     style: Style
     path: Path
     start: pd.Timestamp | None
+    lang: str | None = None
     series: dict[str, pd.Series] = field(default_factory=dict)
     table: Any = None
     spans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
@@ -295,7 +296,7 @@ def draw(job: ChartJob) -> DrawnChart:
             raise RenderError(f"chart {job.spec.id}: drawing failed ({exc})") from exc
         finally:
             plt.close(fig)
-    return DrawnChart(job.spec.id, job.labels.get("__lang__"), job.path, last)
+    return DrawnChart(job.spec.id, job.lang, job.path, last)
 
 
 def draw_all(jobs: list[ChartJob], workers: int) -> list[DrawnChart]:
@@ -353,11 +354,12 @@ def plan(specs: list[ChartSpec], style: Style, *, as_of: dt.date,
         langs = languages if spec.localized else [None]
         for lang in langs:
             name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
-            labels = {"__lang__": lang} if lang else {}
+            labels = {}
             if lang:
                 tr = labels_by_lang[lang]
-                labels.update({sp["id"]: tr(sp["label"]) for sp in spec.spokes})
+                labels = {sp["id"]: tr(sp["label"]) for sp in spec.spokes}
             jobs.append(ChartJob(spec=spec, style=style, path=out_dir / name, start=start,
+                                 lang=lang,
                                  series=needed, table=tables.get(spec.table) if spec.table
                                  else None, spans=spans, labels=labels,
                                  font_family=fonts_by_lang.get(lang or "en", [])))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -53,7 +53,6 @@ class Analysis:
     stance: scorecard.Score
     loops: list[scorecard.Score]
     changes: Changes | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def analyse(data: Snapshot, cards: dict[str, Any], triggers: list[dict],
