@@ -52,6 +52,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--page-size", default=None, help="A4 or Letter")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
 
+    pack = sub.add_parser("charts", help="write the charts alone, 16:9, one per file, "
+                                         "for slides (the meeting chart pack)")
+    pack.add_argument("--date", type=_date, default=None, help="as-of date (default: today)")
+    pack.add_argument("--section", action="append", default=None,
+                      help="only this section's charts: 1..8 or conclusion (repeatable)")
+    pack.add_argument("--format", default="png", choices=("png", "svg"), dest="chart_format")
+    pack.add_argument("--lang", default=None, help="language of the words in the pictures "
+                                                   "(default: the config's first language)")
+    pack.add_argument("--config", type=Path, default=None)
+    pack.add_argument("--output", default=None, help="output folder (default from config)")
+    pack.add_argument("-q", "--quiet", action="store_true")
+
     cfg = sub.add_parser("config", help="list every config option with its default")
     cfg.add_argument("--config", type=Path, default=None)
     return p
@@ -94,6 +106,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_charts(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from reportgen.pipeline import build_chart_pack
+
+    config = with_overrides(load_config(args.config), output_dir=args.output,
+                            languages=[args.lang] if args.lang else None)
+    lang = config.report.languages[0]
+    console = Console(stderr=True, quiet=args.quiet)
+    with console.status("Starting", spinner="dots") as status:
+        result = build_chart_pack(config, args.date or dt.date.today(), lang,
+                                  args.chart_format, args.section,
+                                  progress=lambda msg: status.update(msg))
+    if not args.quiet:
+        print(f"{len(result.files)} charts written to {result.folder} "
+              f"in {result.seconds:.1f} s")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     load_config(args.config)  # validates the file if there is one
     for key, default, doc in describe():
@@ -105,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "config": cmd_config}[args.command](args)
+        return {"run": cmd_run, "charts": cmd_charts, "config": cmd_config}[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)
         return exc.exit_code

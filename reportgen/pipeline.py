@@ -21,7 +21,7 @@ from babel.lists import format_list
 from reportgen import __version__, charts, publish, render, signals, sources
 from reportgen.catalog import load_catalog, read_toml
 from reportgen.config import Config
-from reportgen.errors import CatalogError, RenderError
+from reportgen.errors import CatalogError, ConfigError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
 from reportgen.narrative import SHADING_LABELS, SOURCE_NAMES, Narrator, state_word
 from reportgen.signals.changes import compare
@@ -138,14 +138,12 @@ def _chart_views(content: Content, analysis: signals.Analysis, drawn: list[chart
         legend = [{"label": s["label"], "color": content.style.color(i), "kind": "line"}
                   for i, s in enumerate(spec.series)
                   if spec.table or len(analysis.series.get(s["id"], ()))]
-        kinds = {k for k, *_ in events if k in spec.shade}
+        spans = {k for k, _, end in events if k in spec.shade and end is not None}
         if spec.recessions:
-            legend.append({"label": SHADING_LABELS["recession"], "color": pal["recession"],
-                           "kind": "shade"})
-        if "shutdown" in kinds:
-            legend.append({"label": SHADING_LABELS["shutdown"], "color": pal["shutdown"],
-                           "kind": "shade"})
-        if kinds - {"shutdown"}:
+            spans.add("recession")
+        legend += [{"label": SHADING_LABELS[k], "color": pal[k], "kind": "shade"}
+                   for k in ("recession", "shutdown", "qt") if k in spans]
+        if any(k in spec.shade and end is None for k, _, end in events):
             legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
         sources_text = _chart_sources(spec, analysis, t)
@@ -325,13 +323,11 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                                            content.translations[lang]),
                            content.translations[lang], analysis)
             for lang in languages}
-        usrec = snapshot["USREC"]
+        inputs = _chart_inputs(content, analysis, snapshot)
         jobs = charts.plan(
-            content.specs, content.style, as_of=issue_date, series=analysis.series,
-            tables=_chart_tables(analysis), events=_events(content),
-            recessions=charts.recession_spans(usrec), out_dir=chart_dir, languages=languages,
-            labels_by_lang={lang: content.translations[lang].gettext for lang in languages},
-            fonts_by_lang=_fonts(content.formats))
+            content.specs, content.style, inputs, chart_dir, languages,
+            translate={lang: content.translations[lang].gettext for lang in languages},
+            fonts=_fonts(content.formats))
         drawn = charts.draw_all(jobs, config.report.workers)
         t = lap("charts", t)
 
@@ -388,8 +384,73 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                        time.perf_counter() - t0, analysis.sample, timings)
 
 
-def _chart_tables(analysis: signals.Analysis) -> dict[str, Any]:
+def _chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Any
+                  ) -> charts.Inputs:
     tables: dict[str, Any] = {}
     for result in analysis.sections.values():
         tables.update(result.tables)
-    return tables
+    return charts.Inputs(as_of=analysis.as_of, series=analysis.series, tables=tables,
+                         events=_events(content),
+                         recessions=charts.recession_spans(snapshot["USREC"]))
+
+
+PACK_FORMATS = ("png", "svg")
+
+
+def section_id(text: str) -> str:
+    """'4' or 's4' -> 's4'; 'conclusion' stays."""
+    text = text.strip().lower()
+    return f"s{text}" if text.isdigit() else text
+
+
+def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
+                     sections: list[str] | None = None, progress: Progress = lambda _: None
+                     ) -> BuildResult:
+    """The meeting chart pack: every chart (or one section's) alone, 16:9, words inside."""
+    t0 = time.perf_counter()
+    if fmt not in PACK_FORMATS:
+        raise ConfigError(f"--format: unknown chart format {fmt!r}; use png or svg")
+    progress("Reading catalogs and templates")
+    content = load_content(config, [lang])
+    specs = content.specs
+    if sections:
+        wanted = {section_id(s) for s in sections}
+        known = {s.section for s in specs}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ConfigError(f"--section: no charts in section {unknown[0]!r}; sections with "
+                              "charts: " + ", ".join(sorted(known)))
+        specs = [s for s in specs if s.section in wanted]
+    progress("Loading data and computing signals")
+    store = sources.gather(config, content.catalog)
+    snapshot = store.snapshot(issue_date)
+    analysis = signals.analyse(snapshot, content.cards, content.triggers,
+                               issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    t = content.translations[lang]
+    narrator = Narrator(lang, Formatter(lang, content.formats[lang], t), t, analysis)
+
+    def words(spec: charts.ChartSpec) -> dict[str, str]:
+        ends = [analysis.series[s["id"]].index[-1].date() for s in spec.series
+                if len(analysis.series.get(s["id"], ()))]
+        last = max(ends) if ends else analysis.data_as_of
+        footer = t.gettext("Source: %(series)s. Last observation: %(date)s.") % {
+            "series": _chart_sources(spec, analysis, t), "date": narrator.fmt.date(last)}
+        if analysis.sample:
+            footer += "  " + t.gettext("SAMPLE DATA: not real observations")
+        return {"title": t.gettext(spec.title), "subtitle": t.gettext(spec.subtitle),
+                "footer": footer}
+
+    staging = publish.staging_dir(config.output_dir, issue_date)
+    try:
+        progress("Drawing the chart pack")
+        jobs = charts.plan_pack(specs, content.style, _chart_inputs(content, analysis, snapshot),
+                                staging, lang, t.gettext, _fonts(content.formats)[lang], fmt,
+                                words)
+        charts.draw_all(jobs, config.report.workers)
+        folder = publish.issue_dir(config.output_dir, issue_date) / f"chart-pack-{lang}"
+        files = publish.publish(staging, folder)
+    except BaseException:
+        publish.discard(staging)
+        raise
+    return BuildResult(issue_date, analysis.data_as_of, folder, files,
+                       time.perf_counter() - t0, analysis.sample)

@@ -30,6 +30,9 @@ from reportgen.errors import CatalogError, RenderError
 
 KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
 WIDTH_IN, HEIGHT_IN = 6.9, 2.75
+PACK_SIZE_IN, PACK_DPI = (13.333, 7.5), 150  # 16:9, 2000 x 1125 px as PNG
+PACK_RC = {"font.size": 14, "xtick.labelsize": 13, "ytick.labelsize": 13,
+           "legend.fontsize": 13, "lines.linewidth": 2.4, "savefig.bbox": "standard"}
 MAX_POINTS = 700
 
 
@@ -80,6 +83,9 @@ class ChartJob:
     path: Path
     start: pd.Timestamp | None
     lang: str | None = None
+    # For the meeting chart pack: words drawn into the picture (title, subtitle, footer,
+    # series labels) and the file format. None for report charts, whose words are HTML.
+    pack: dict[str, Any] | None = None
     series: dict[str, pd.Series] = field(default_factory=dict)
     table: Any = None
     spans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
@@ -171,7 +177,7 @@ def _shade(ax: Any, job: ChartJob, start: pd.Timestamp, end: pd.Timestamp) -> No
         if b is None:
             ax.axvline(a_ts, color=pal["event_line"], lw=0.8, ls=(0, (3, 2)), zorder=1)
         else:
-            color = pal["shutdown"] if kind == "shutdown" else pal["recession"]
+            color = pal.get(kind, pal["recession"])
             ax.axvspan(a_ts, pd.Timestamp(b), color=color, lw=0, zorder=0)
 
 
@@ -192,14 +198,16 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
             s = 100.0 * s / s.iloc[0]
         target = right if s_spec.get("axis") == "right" else ax
         style, color = s_spec.get("style", "line"), job.style.color(i)
+        label = _pack_label(job, i)
         if style == "bar":
             width = max(2.0, (s.index[-1] - s.index[0]).days / max(len(s), 1) * 0.7)
-            target.bar(s.index, s.to_numpy(), width=width, color=color, zorder=2)
+            target.bar(s.index, s.to_numpy(), width=width, color=color, zorder=2, label=label)
         elif style == "step":
-            target.step(s.index, s.to_numpy(), where="post", color=color, zorder=3)
+            target.step(s.index, s.to_numpy(), where="post", color=color, zorder=3,
+                        label=label)
         else:
             target.plot(s.index, s.to_numpy(), color=color, zorder=3,
-                        ls="--" if style == "dash" else "-")
+                        ls="--" if style == "dash" else "-", label=label)
         target.plot(s.index[-1:], s.to_numpy()[-1:], "o", ms=3, color=color, zorder=4)
         end = max(end, s.index[-1])
         last = max(last, s.index[-1].date()) if last else s.index[-1].date()
@@ -213,6 +221,12 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
         right.grid(False)
         right.spines["right"].set_visible(True)
         _fmt_axis(right, spec.right_units or spec.units)
+    if job.pack:
+        handles, labels = ax.get_legend_handles_labels()
+        if right is not None:
+            more = right.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        ax.legend(handles, labels, loc="upper left", ncol=min(3, len(labels)))
     return last
 
 
@@ -221,7 +235,7 @@ def _draw_bar_table(job: ChartJob, fig: Any) -> dt.date | None:
     rows = job.table or []
     names = [r[0] for r in rows]
     values = [r[1] for r in rows]
-    ax.bar(names, values, color=job.style.color(0), zorder=2)
+    ax.bar(names, values, color=job.style.color(0), zorder=2, label=_pack_label(job, 0))
     for x, v in enumerate(values):
         ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7.5, color="#333333")
     _fmt_axis(ax, job.spec.units)
@@ -236,8 +250,10 @@ def _draw_dumbbell(job: ChartJob, fig: Any) -> dt.date | None:
     y = np.arange(len(latest))
     lo, hi = job.style.color(0), job.style.color(1)
     ax.hlines(y, latest["low"], latest["high"], color="#9A9A9A", lw=2, zorder=2)
-    ax.plot(latest["low"], y, "o", color=lo, ms=5, zorder=3)
-    ax.plot(latest["high"], y, "o", color=hi, ms=5, zorder=3)
+    ax.plot(latest["low"], y, "o", color=lo, ms=5, zorder=3, label=_pack_label(job, 0))
+    ax.plot(latest["high"], y, "o", color=hi, ms=5, zorder=3, label=_pack_label(job, 1))
+    if job.pack:
+        ax.legend(loc="lower left")
     ax.set_yticks(y, latest["borrower"].astype(str).tolist(), fontsize=7)
     ax.grid(axis="x", color="#D9D9D9", lw=0.5)
     ax.grid(axis="y", visible=False)
@@ -255,7 +271,7 @@ def _draw_radar(job: ChartJob, fig: Any) -> dt.date | None:
         vals = [row.get(sp["id"], np.nan) for sp in spokes]
         vals = [0.0 if not np.isfinite(v) else v for v in vals]
         ax.plot(angles + angles[:1], vals + vals[:1], color=job.style.color(i),
-                lw=1.8 if s_spec["id"] == "latest" else 1.1)
+                lw=1.8 if s_spec["id"] == "latest" else 1.1, label=_pack_label(job, i))
         if s_spec["id"] == "latest":
             ax.fill(angles + angles[:1], vals + vals[:1], color=job.style.color(i), alpha=0.12)
     ax.set_xticks(angles, [job.labels.get(sp["id"], sp["id"]) for sp in spokes], fontsize=7.5)
@@ -268,6 +284,8 @@ def _draw_radar(job: ChartJob, fig: Any) -> dt.date | None:
     ax.set_yticks([25, 50, 75, 100], ["25", "50", "75", "100"], fontsize=6.5, color="#777777")
     ax.grid(color="#D0D0D0", lw=0.5)
     ax.spines["polar"].set_visible(False)
+    if job.pack:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0))
     return None
 
 
@@ -279,18 +297,42 @@ DRAWERS: dict[str, Callable[[ChartJob, Any], dt.date | None]] = {
 }
 
 
+def _pack_label(job: ChartJob, i: int) -> str | None:
+    labels = job.pack["labels"] if job.pack else []
+    return labels[i] if i < len(labels) else None
+
+
+def _pack_words(fig: Any, pack: dict[str, Any]) -> None:
+    """Title, subtitle and source footer inside a slide-sized picture."""
+    fig.text(0.012, 0.965, pack["title"], ha="left", va="top", fontsize=24, weight="bold")
+    fig.text(0.012, 0.905, pack["subtitle"], ha="left", va="top", fontsize=14, color="#555555")
+    fig.text(0.012, 0.015, pack["footer"], ha="left", va="bottom", fontsize=11, color="#666666")
+
+
 def draw(job: ChartJob) -> DrawnChart:
-    """Draw one chart to SVG, text kept as text (searchable in the PDF, faster to lay out)."""
-    with plt.style.context(str(job.style.mplstyle)):
+    """Draw one chart: SVG with text kept as text for the report (searchable in the PDF,
+    faster to lay out), or a 16:9 slide with its words inside for the chart pack."""
+    rc = PACK_RC if job.pack else {}
+    with plt.style.context([str(job.style.mplstyle), rc]):
         if job.font_family:
             plt.rcParams["font.family"] = job.font_family
-        size = (WIDTH_IN, 3.6) if job.spec.kind == "radar_table" else (WIDTH_IN, HEIGHT_IN)
+        if job.pack:
+            size = PACK_SIZE_IN
+        else:
+            size = (WIDTH_IN, 3.6) if job.spec.kind == "radar_table" else (WIDTH_IN, HEIGHT_IN)
         fig = plt.figure(figsize=size)
+        fmt = job.pack["format"] if job.pack else "svg"
         try:
             last = DRAWERS[job.spec.kind](job, fig)
-            fig.tight_layout(pad=0.3)
-            tmp = job.path.with_suffix(".tmp.svg")
-            fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": "reportgen"})
+            if job.pack:
+                _pack_words(fig, job.pack)
+                fig.tight_layout(rect=(0.0, 0.05, 1.0, 0.87))
+            else:
+                fig.tight_layout(pad=0.3)
+            tmp = job.path.with_suffix(f".tmp.{fmt}")
+            meta = {"Creator": "reportgen"} if fmt == "png" else {"Date": None,
+                                                                   "Creator": "reportgen"}
+            fig.savefig(tmp, format=fmt, metadata=meta, dpi=PACK_DPI if job.pack else None)
             os.replace(tmp, job.path)
         except Exception as exc:
             raise RenderError(f"chart {job.spec.id}: drawing failed ({exc})") from exc
@@ -332,35 +374,68 @@ def has_data(spec: ChartSpec, series: dict[str, pd.Series], tables: dict[str, An
     return any(len(series.get(s["id"], ())) for s in spec.series)
 
 
-def plan(specs: list[ChartSpec], style: Style, *, as_of: dt.date,
-         series: dict[str, pd.Series], tables: dict[str, Any],
-         events: list[tuple[str, dt.date, dt.date | None]],
-         recessions: list[tuple[dt.date, dt.date]], out_dir: Path,
-         languages: list[str], labels_by_lang: dict[str, Callable[[str], str]],
-         fonts_by_lang: dict[str, list[str]]) -> list[ChartJob]:
-    """One job per language-neutral chart, one per language for charts with words inside."""
-    jobs = []
+@dataclass(frozen=True)
+class Inputs:
+    """What the charts stage is given: the signals' series and tables, and the shading."""
+
+    as_of: dt.date
+    series: dict[str, pd.Series]
+    tables: dict[str, Any]
+    events: list[tuple[str, dt.date, dt.date | None]]
+    recessions: list[tuple[dt.date, dt.date]]
+
+
+def _job(spec: ChartSpec, style: Style, inputs: Inputs, path: Path, lang: str | None,
+         fonts: list[str], labels: dict[str, str], pack: dict[str, Any] | None = None
+         ) -> ChartJob:
+    spans = [(k, a, b) for k, a, b in inputs.events if k in spec.shade]
+    if spec.recessions:
+        spans += [("recession", a, b) for a, b in inputs.recessions]
+    return ChartJob(
+        spec=spec, style=style, path=path, lang=lang, pack=pack, labels=labels,
+        start=start_date(spec.since, inputs.as_of) if spec.kind == "line" else None,
+        series={s["id"]: inputs.series[s["id"]] for s in spec.series
+                if s["id"] in inputs.series},
+        table=inputs.tables.get(spec.table) if spec.table else None,
+        spans=spans, font_family=fonts)
+
+
+def drawable(specs: list[ChartSpec], inputs: Inputs) -> list[ChartSpec]:
+    """The charts that have data; a chart that is not optional and has none is an error."""
+    out = []
     for spec in specs:
-        if not has_data(spec, series, tables):
-            if spec.optional:
-                continue
+        if has_data(spec, inputs.series, inputs.tables):
+            out.append(spec)
+        elif not spec.optional:
             raise RenderError(f"chart {spec.id}: no data for any of its series "
                               f"({', '.join(s['id'] for s in spec.series)})")
-        spans = [(k, a, b) for k, a, b in events if k in spec.shade]
-        if spec.recessions:
-            spans += [("recession", a, b) for a, b in recessions]
-        needed = {s["id"]: series[s["id"]] for s in spec.series if s["id"] in series}
-        start = start_date(spec.since, as_of) if spec.kind == "line" else None
-        langs = languages if spec.localized else [None]
-        for lang in langs:
+    return out
+
+
+def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
+         languages: list[str], translate: dict[str, Callable[[str], str]],
+         fonts: dict[str, list[str]]) -> list[ChartJob]:
+    """One job per language-neutral chart, one per language for charts with words inside."""
+    jobs = []
+    for spec in drawable(specs, inputs):
+        for lang in (languages if spec.localized else [None]):
             name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
-            labels = {}
-            if lang:
-                tr = labels_by_lang[lang]
-                labels = {sp["id"]: tr(sp["label"]) for sp in spec.spokes}
-            jobs.append(ChartJob(spec=spec, style=style, path=out_dir / name, start=start,
-                                 lang=lang,
-                                 series=needed, table=tables.get(spec.table) if spec.table
-                                 else None, spans=spans, labels=labels,
-                                 font_family=fonts_by_lang.get(lang or "en", [])))
+            labels = ({sp["id"]: translate[lang](sp["label"]) for sp in spec.spokes}
+                      if lang else {})
+            jobs.append(_job(spec, style, inputs, out_dir / name, lang,
+                             fonts.get(lang or "en", []), labels))
+    return jobs
+
+
+def plan_pack(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
+              lang: str, translate: Callable[[str], str], fonts: list[str], fmt: str,
+              words: Callable[[ChartSpec], dict[str, str]]) -> list[ChartJob]:
+    """Slide-sized charts in one language with every word drawn in (meeting chart pack)."""
+    jobs = []
+    for spec in drawable(specs, inputs):
+        pack = {"format": fmt, "labels": [translate(s["label"]) for s in spec.series],
+                **words(spec)}
+        labels = {sp["id"]: translate(sp["label"]) for sp in spec.spokes}
+        jobs.append(_job(spec, style, inputs, out_dir / f"{spec.id}.{fmt}", lang, fonts,
+                         labels, pack))
     return jobs

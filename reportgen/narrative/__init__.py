@@ -49,7 +49,7 @@ STANCE_LABELS = {
 }
 # Keys of the shading shown under a chart.
 SHADING_LABELS = {"recession": N_("Recessions (NBER)"), "shutdown": N_("Government shutdowns"),
-                  "event": N_("Policy events")}
+                  "qt": N_("Balance-sheet runoff (QT)"), "event": N_("Policy events")}
 LOOP_STATUS = {"calm": N_("Calm"), "watch": N_("Watch"), "stress": N_("Stress")}
 TRENDS = {"up": N_("tightening"), "down": N_("easing"), "flat": N_("unchanged"),
           "": N_("no comparison")}
