@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--output", default=None, help="output folder (default from config)")
     run.add_argument("--workers", type=int, default=None, help="processes for charts and PDFs")
     run.add_argument("--page-size", default=None, help="A4 or Letter")
+    run.add_argument("--pdf-charts", default=None, help="charts in the PDF: svg or png")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
 
     pack = sub.add_parser("charts", help="write the charts alone, 16:9, one per file, "
@@ -82,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = with_overrides(load_config(args.config), languages=args.lang,
                             formats=args.formats, workers=args.workers,
-                            page_size=args.page_size, output_dir=args.output)
+                            page_size=args.page_size, output_dir=args.output,
+                            pdf_charts=args.pdf_charts)
     issue_date = args.date or dt.date.today()
     console = Console(stderr=True, quiet=args.quiet)
     with console.status("Starting", spinner="dots") as status:

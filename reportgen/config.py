@@ -36,6 +36,9 @@ class ReportConfig:
                                 choices=LANGUAGES)
     formats: list[str] = _opt(list(FORMATS), "Formats to write: pdf, html.", choices=FORMATS)
     page_size: str = _opt("A4", "PDF page size: A4 or Letter.", choices=PAGE_SIZES)
+    pdf_charts: str = _opt("svg", "Charts in the PDF: svg (sharp, searchable labels, smaller "
+                           "file) or png (200 dpi, faster layout, larger file).",
+                           choices=("svg", "png"))
     output_dir: str = _opt("output", "Where dated issue folders are written (relative to config).")
     workers: int = _opt(2, "Processes used to draw charts and lay out PDFs (1 = no pool).",
                         minimum=1)
@@ -166,7 +169,7 @@ def load_config(path: Path | None = None) -> Config:
 
 # Command-line flag that sets each [report] option, for error messages.
 FLAGS = {"languages": "--lang", "formats": "--format", "output_dir": "--output",
-         "page_size": "--page-size", "workers": "--workers"}
+         "page_size": "--page-size", "workers": "--workers", "pdf_charts": "--pdf-charts"}
 
 
 def with_overrides(config: Config, **report_overrides: Any) -> Config:

@@ -327,7 +327,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         jobs = charts.plan(
             content.specs, content.style, inputs, chart_dir, languages,
             translate={lang: content.translations[lang].gettext for lang in languages},
-            fonts=_fonts(content.formats))
+            fonts=_fonts(content.formats),
+            raster="pdf" in formats and config.report.pdf_charts == "png")
         drawn = charts.draw_all(jobs, config.report.workers)
         t = lap("charts", t)
 
@@ -338,13 +339,16 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         for lang in languages:
             narrator = narrators[lang]
             views = _chart_views(content, analysis, drawn, narrator, _events(content))
+            print_views = views if config.report.pdf_charts == "svg" else {
+                k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} for k, v in views.items()}
             extra = _language_extras(analysis, narrator, content.catalog, store, snapshot,
                                      previous_date)
             stem = file_stem(issue_date, lang)
             for medium in ("html", "pdf"):
                 if medium not in formats:
                     continue
-                ctx = _context(config, content, lang, medium, analysis, views, narrator, extra,
+                ctx = _context(config, content, lang, medium, analysis,
+                               views if medium == "html" else print_views, narrator, extra,
                                issue_date, languages, created)
                 html = render.render_html(content.envs[lang], REPORT_TEMPLATE, ctx)
                 name = f"{stem}.html" if medium == "html" else f".{stem}.print.html"
@@ -369,10 +373,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                    "signals": {k: v.to_json() for k, v in analysis.signals.items()}}
         publish.write_json(staging / publish.SIGNALS_FILE, payload)
         keep.add(publish.SIGNALS_FILE)
-        if "html" not in formats:
-            keep = {k for k in keep if not k.endswith(".html")}
-            for d in chart_dir.iterdir():
-                d.unlink()
+        if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
+            keep |= {f"charts/{d.path.name}" for d in drawn}
         progress("Publishing")
         folder = publish.issue_dir(config.output_dir, issue_date)
         files = publish.publish(staging, folder, keep)

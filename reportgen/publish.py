@@ -49,13 +49,17 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 
 
 def publish(staging: Path, target: Path, keep: set[str] | None = None) -> list[Path]:
-    """Rename every staged file into `target` (one atomic rename per file)."""
+    """Rename the staged files named in `keep` (all when None) into `target`.
+
+    One atomic rename per file; anything not kept (print-only HTML, raster charts that
+    only the PDF used) is discarded with the staging folder.
+    """
     moved = []
     try:
         target.mkdir(parents=True, exist_ok=True)
         for src in sorted(p for p in staging.rglob("*") if p.is_file()):
             rel = src.relative_to(staging)
-            if keep is not None and str(rel) not in keep and rel.parts[0] != "charts":
+            if keep is not None and rel.as_posix() not in keep:
                 continue
             dst = target / rel
             dst.parent.mkdir(parents=True, exist_ok=True)

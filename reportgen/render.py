@@ -103,7 +103,7 @@ class PdfJob:
 
 
 def write_pdf(job: PdfJob) -> Path:
-    """Lay out one HTML file as PDF (tagged, fonts subset, metadata set)."""
+    """Lay out one HTML file as a tagged PDF/UA-1 (fonts subset, metadata from the HTML)."""
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError, URLFetchingError
 
@@ -112,7 +112,7 @@ def write_pdf(job: PdfJob) -> Path:
     try:
         # Title, author, language and dates come from the HTML's <title>, <meta> and lang.
         weasyprint.HTML(filename=str(job.html_path), url_fetcher=fetcher,
-                        media_type="print").write_pdf(tmp, pdf_tags=True)
+                        media_type="print").write_pdf(tmp, pdf_variant="pdf/ua-1")
         tmp.replace(job.pdf_path)
     except (URLFetchingError, FatalURLFetchingError) as exc:
         raise RenderError(f"{job.html_path.name}: {exc}") from None

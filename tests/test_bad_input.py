@@ -80,10 +80,11 @@ def test_template_syntax_error_names_file_and_line(workspace):
     assert_failed_cleanly(r, workspace, before, "s3_credit.html.j2:2", "syntax error")
 
 
-def test_template_reaching_outside_the_build_folder_fails_late_and_cleanly(workspace):
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png"])
+def test_template_reaching_outside_the_build_folder_fails_late_and_cleanly(workspace, url):
     """Fails during PDF layout, after charts and HTML were staged: nothing is published."""
     before = snapshot(workspace / "out")
     partial = workspace / "templates" / "partials" / "disclaimer.html.j2"
-    partial.write_text('<img src="file:///etc/passwd" alt="x">\n', encoding="utf-8")
+    partial.write_text(f'<img src="{url}" alt="x">\n', encoding="utf-8")
     r = run_cli("run", "--date", DATE, cwd=workspace)
-    assert_failed_cleanly(r, workspace, before, "file:///etc/passwd")
+    assert_failed_cleanly(r, workspace, before, url, "refused")

@@ -43,7 +43,10 @@ def test_page_size_count_and_size_budget(built, lang):
     assert (float(box.width), float(box.height)) == pytest.approx(A4, abs=0.5)
     assert path.stat().st_size < 3 * 1024 * 1024
     meta = reader.metadata
-    assert meta.title and meta.author
+    assert meta.title and meta.author and meta.creation_date
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == lang
+    assert catalog["/MarkInfo"]["/Marked"]  # tagged, for screen readers
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -75,3 +78,42 @@ def test_fonts_are_embedded_and_subset(built, lang):
         name, cols = row.split()[0], row.split()
         assert re.match(r"^[A-Z]{6}\+", name), f"not subset: {row}"
         assert cols[-5] == "yes", f"not embedded: {row}"
+
+
+def _pages_of(el, reader: PdfReader) -> set[int]:
+    """Pages a tagged structure element and its descendants have content on."""
+    el = el.get_object()
+    pages = set()
+    if hasattr(el, "get"):
+        if el.get("/Pg") is not None:
+            pages.add(reader.get_page_number(el["/Pg"].get_object()) + 1)
+        kids = el.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            pages |= _pages_of(kid, reader)
+    return pages
+
+
+def _elements(el, kinds: set[str]):
+    el = el.get_object()
+    if not hasattr(el, "get"):
+        return
+    if el.get("/S") in kinds:
+        yield el
+    kids = el.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+        yield from _elements(kid, kinds)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_chart_straddles_a_page(built, lang):
+    """The tagged PDF says which pages each chart's parts (caption, picture, legend,
+    source line) have content on: all on one page."""
+    reader = PdfReader(pdf(built, lang))
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    figures = list(_elements(root, {"/Figure"}))
+    assert len(figures) >= 15
+    for fig in figures:
+        assert fig.get("/Alt"), "a chart without alt text"
+        whole = fig["/P"].get_object()  # <figure>: caption, picture, legend, source
+        pages = _pages_of(whole, reader)
+        assert len(pages) == 1, f"chart on pages {sorted(pages)}: {fig['/Alt'][:60]}"

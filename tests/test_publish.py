@@ -19,7 +19,7 @@ def test_publish_replaces_files_and_removes_staging(tmp_path):
     (staging / ".a.print.html").write_text("internal")
     (staging / "charts").mkdir()
     (staging / "charts" / "x.svg").write_text("<svg/>")
-    moved = publish.publish(staging, target, keep={"a.pdf"})
+    moved = publish.publish(staging, target, keep={"a.pdf", "charts/x.svg"})
     assert (target / "a.pdf").read_bytes() == b"new"
     assert (target / "charts" / "x.svg").exists()
     assert not (target / ".a.print.html").exists()

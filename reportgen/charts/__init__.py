@@ -31,6 +31,7 @@ from reportgen.errors import CatalogError, RenderError
 KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
 WIDTH_IN, HEIGHT_IN = 6.9, 2.75
 PACK_SIZE_IN, PACK_DPI = (13.333, 7.5), 150  # 16:9, 2000 x 1125 px as PNG
+RASTER_DPI = 200
 PACK_RC = {"font.size": 14, "xtick.labelsize": 13, "ytick.labelsize": 13,
            "legend.fontsize": 13, "lines.linewidth": 2.4, "savefig.bbox": "standard"}
 MAX_POINTS = 700
@@ -86,6 +87,8 @@ class ChartJob:
     # For the meeting chart pack: words drawn into the picture (title, subtitle, footer,
     # series labels) and the file format. None for report charts, whose words are HTML.
     pack: dict[str, Any] | None = None
+    # Also save a 200-dpi PNG beside the SVG (for a PDF laid out with raster charts).
+    raster: bool = False
     series: dict[str, pd.Series] = field(default_factory=dict)
     table: Any = None
     spans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
@@ -334,6 +337,9 @@ def draw(job: ChartJob) -> DrawnChart:
                                                                    "Creator": "reportgen"}
             fig.savefig(tmp, format=fmt, metadata=meta, dpi=PACK_DPI if job.pack else None)
             os.replace(tmp, job.path)
+            if job.raster:
+                fig.savefig(job.path.with_suffix(".png"), format="png", dpi=RASTER_DPI,
+                            metadata={"Creator": "reportgen"})
         except Exception as exc:
             raise RenderError(f"chart {job.spec.id}: drawing failed ({exc})") from exc
         finally:
@@ -414,7 +420,7 @@ def drawable(specs: list[ChartSpec], inputs: Inputs) -> list[ChartSpec]:
 
 def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
          languages: list[str], translate: dict[str, Callable[[str], str]],
-         fonts: dict[str, list[str]]) -> list[ChartJob]:
+         fonts: dict[str, list[str]], raster: bool = False) -> list[ChartJob]:
     """One job per language-neutral chart, one per language for charts with words inside."""
     jobs = []
     for spec in drawable(specs, inputs):
@@ -422,8 +428,10 @@ def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
             name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
             labels = ({sp["id"]: translate[lang](sp["label"]) for sp in spec.spokes}
                       if lang else {})
-            jobs.append(_job(spec, style, inputs, out_dir / name, lang,
-                             fonts.get(lang or "en", []), labels))
+            job = _job(spec, style, inputs, out_dir / name, lang, fonts.get(lang or "en", []),
+                       labels)
+            job.raster = raster
+            jobs.append(job)
     return jobs
 
 
