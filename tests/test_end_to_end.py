@@ -152,3 +152,13 @@ def test_next_issue_compares_with_the_saved_signals_of_this_one(built):
     html = (later.folder / f"{file_stem(later.issue_date, 'en')}.html").read_text("utf-8")
     assert "Compared with the issue of 23 Nov 2026" in html
     assert not (later.folder / f"{file_stem(later.issue_date, 'en')}.pdf").exists()
+
+
+def test_chart_captions_never_date_past_the_data(built):
+    import datetime as dt
+
+    html = (built.folder / f"{file_stem(ISSUE_DATE, 'en')}.html").read_text("utf-8")
+    dates = [dt.datetime.strptime(d, "%d %b %Y").date()
+             for d in re.findall(r"Last observation: (\d{1,2} \w{3} \d{4})", html)]
+    assert len(dates) >= 15
+    assert max(dates) <= ISSUE_DATE, "a chart's last point lies after the issue date"

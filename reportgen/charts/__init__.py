@@ -139,12 +139,18 @@ def start_date(since: str, as_of: dt.date) -> pd.Timestamp:
 
 
 def thin(s: pd.Series, how: str | None = None) -> pd.Series:
-    """Fewer points for long daily series: SVG size and WeasyPrint time scale with them."""
-    if how == "weekly_mean":
-        return s.resample("W-WED").mean().dropna()
-    if len(s) > MAX_POINTS:
-        return s.resample("W-WED").last().dropna()
-    return s
+    """Fewer points for long daily series: SVG size and WeasyPrint time scale with them.
+
+    Weekly bins are labelled by their last real observation, never by the bin's end, so the
+    line does not run past the data and the caption's last date stays true.
+    """
+    if how != "weekly_mean" and len(s) <= MAX_POINTS:
+        return s
+    bins = s.resample("W-WED")
+    values = bins.mean() if how == "weekly_mean" else bins.last()
+    dates = pd.Series(s.index, index=s.index).resample("W-WED").max()
+    out = pd.Series(values.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy()), name=s.name)
+    return out[out.index.notna()].dropna()
 
 
 # ---------------------------------------------------------------- drawing (runs in workers)

@@ -76,6 +76,7 @@ def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
     """The fog index re-evaluated at each month end, from the data known then."""
     end = pd.Timestamp(data.as_of)
     dates = pd.date_range(end - pd.DateOffset(months=months), end, freq="W-FRI")
+    dates = dates.append(pd.DatetimeIndex([end])).unique()  # end on the issue date itself
     releases = []
     for sid in KEY_RELEASES:
         s = clean(data[sid])
