@@ -56,6 +56,7 @@ class PathsConfig:
     charts: str = _opt("charts", "Chart definitions and the house style.")
     catalogs: str = _opt("catalogs", "Indicator and event catalogs.")
     locales: str = _opt("locales", "gettext message catalogs, one folder per language.")
+    notes: str = _opt("notes", "Analyst commentary: notes/YYYY-MM-DD/<section>.<lang>.md.")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ class Config:
     @property
     def locales_dir(self) -> Path:
         return self.path(self.paths.locales)
+
+    @property
+    def notes_dir(self) -> Path:
+        return self.path(self.paths.notes)
 
 
 _SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig, "paths": PathsConfig}

@@ -24,6 +24,7 @@ from reportgen.config import Config
 from reportgen.errors import CatalogError, ConfigError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
 from reportgen.narrative import SHADING_LABELS, SOURCE_NAMES, Narrator, state_word
+from reportgen.narrative.commentary import load_notes
 from reportgen.signals.changes import compare
 from reportgen.signals.scorecard import load_scorecards
 
@@ -79,6 +80,7 @@ class Content:
     sections: list[dict[str, Any]]
     cards: dict[str, Any]
     triggers: list[dict[str, Any]]
+    thresholds: dict[str, Any]
     formats: dict[str, Any]
     translations: dict[str, Any]
     envs: dict[str, Any]
@@ -108,6 +110,7 @@ def load_content(config: Config, languages: list[str]) -> Content:
         sections=sections,
         cards=load_scorecards(config.catalogs_dir / "scorecards.toml"),
         triggers=read_toml(config.catalogs_dir / "outlook.toml").get("trigger", []),
+        thresholds=read_toml(config.catalogs_dir / "thresholds.toml"),
         formats=load_formats(config.locales_dir),
         translations=translations,
         envs=envs,
@@ -226,12 +229,14 @@ def _context(config: Config, content: Content, lang: str, medium: str,
         "issue_date_text": fmt.date(issue_date), "data_as_of_text": fmt.date(analysis.data_as_of),
         "created_iso": created.isoformat(timespec="seconds"), "created_text": fmt.date(created),
         "language_names": " · ".join(LANGUAGE_NAMES[x] for x in languages),
+        "language_names_by_code": LANGUAGE_NAMES,
         "other_languages": [{"code": x, "name": LANGUAGE_NAMES[x],
                              "href": f"{file_stem(issue_date, x)}.html"}
                             for x in languages if x != lang],
         "pdf_href": f"{stem}.pdf" if "pdf" in config.report.formats else None,
         "sample": analysis.sample, "analysis": analysis, "sections": content.sections,
         "charts": views, "n": narrator, "fmt": fmt, "t": narrator.t.gettext,
+        "th": content.thresholds.get("levels", {}),
         "state_word": lambda s: state_word(narrator.t, s),
         **extra,
     }
@@ -299,7 +304,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
 
     progress("Computing signals")
     previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
-    analysis = signals.analyse(snapshot, content.cards, content.triggers, previous_date)
+    analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
+                               previous_date)
     notable = content.cards.get("changes", {}).get("notable", {})
     found = publish.previous_signals(config.output_dir, issue_date)
     if found is not None:
@@ -307,7 +313,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         basis = "previous_issue"
     else:
         before = signals.analyse(store.snapshot(previous_date), content.cards,
-                                 content.triggers, previous_date - dt.timedelta(days=7))
+                                 content.triggers, content.thresholds,
+                                 previous_date - dt.timedelta(days=7))
         prev = {k: v.to_json() for k, v in before.signals.items()}
         basis = "recomputed"
     analysis.changes = compare(analysis.signals, prev, notable, basis, previous_date.isoformat())
@@ -343,6 +350,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                 k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} for k, v in views.items()}
             extra = _language_extras(analysis, narrator, content.catalog, store, snapshot,
                                      previous_date)
+            extra["notes"] = load_notes(config.notes_dir, issue_date,
+                                        [s["id"] for s in content.sections], lang)
             stem = file_stem(issue_date, lang)
             for medium in ("html", "pdf"):
                 if medium not in formats:
@@ -426,7 +435,7 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
     progress("Loading data and computing signals")
     store = sources.gather(config, content.catalog)
     snapshot = store.snapshot(issue_date)
-    analysis = signals.analyse(snapshot, content.cards, content.triggers,
+    analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
                                issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     t = content.translations[lang]
     narrator = Narrator(lang, Formatter(lang, content.formats[lang], t), t, analysis)

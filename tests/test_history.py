@@ -75,7 +75,7 @@ def test_repo_share_stays_low_while_reserves_are_ample_then_climbs():
 
 def test_radar_orders_the_episodes():
     data = snapshot(dt.date(2019, 9, 16), repo_episode())
-    result = reserves.compute(data)
+    result = reserves.compute(data, {})
     radar = result.tables["radar"]
     mean = {k: np.nanmean([v for v in row.values()]) for k, row in radar.items()}
     assert mean["2018Q3"] < mean["2019Q1"] < mean["2019-09"]

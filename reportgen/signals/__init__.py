@@ -24,12 +24,12 @@ from reportgen.signals import (
     scorecard,
     stance,
 )
-from reportgen.signals.base import SectionResult, Signal
+from reportgen.signals.base import SectionResult, Signal, apply_flat_bands
 from reportgen.signals.changes import Changes
 from reportgen.store import Snapshot
 
 # Section id -> its compute function; `outlook` also reads the other sections' series.
-SECTION_SIGNALS: dict[str, Callable[[Snapshot], SectionResult]] = {
+SECTION_SIGNALS: dict[str, Callable[[Snapshot, dict[str, float]], SectionResult]] = {
     "s1": stance.compute,
     "s2": fog.compute,
     "s3": credit.compute,
@@ -56,9 +56,10 @@ class Analysis:
 
 
 def analyse(data: Snapshot, cards: dict[str, Any], triggers: list[dict],
-            previous_as_of: dt.date) -> Analysis:
+            thresholds: dict[str, Any], previous_as_of: dt.date) -> Analysis:
     """Run every section, then the scorecards and the outlook on their combined output."""
-    sections = {sid: fn(data) for sid, fn in SECTION_SIGNALS.items()}
+    levels = thresholds.get("levels", {})
+    sections = {sid: fn(data, levels) for sid, fn in SECTION_SIGNALS.items()}
     series: dict[str, pd.Series] = {}
     signals: dict[str, Signal] = {}
     for result in sections.values():
@@ -67,6 +68,7 @@ def analyse(data: Snapshot, cards: dict[str, Any], triggers: list[dict],
     sections["s8"] = outlook.compute(data, series, triggers)
     series.update(sections["s8"].series)
     signals.update(sections["s8"].signals)
+    signals = apply_flat_bands(signals, thresholds.get("flat_band", {}))
     now, before = pd.Timestamp(data.as_of), pd.Timestamp(previous_as_of)
     st = scorecard.stance(cards, series, signals, now, before)
     loops = scorecard.loops(cards, series, signals, now, before)

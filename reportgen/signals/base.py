@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -53,6 +53,19 @@ class SectionResult:
         return sig
 
 
+DIRECTIONS = frozenset({"rising", "falling", "flat"})
+
+
+def apply_flat_bands(signals: dict[str, Signal], bands: dict[str, float]) -> dict[str, Signal]:
+    """Re-judge rising/falling/flat with each signal's dead band from the thresholds file."""
+    out = {}
+    for sid, sig in signals.items():
+        if sig.state in DIRECTIONS and sid in bands:
+            sig = replace(sig, state=direction(sig.change, float(bands[sid])))
+        out[sid] = sig
+    return out
+
+
 def direction(change: float | None, flat_band: float) -> str:
     """rising / falling / flat, with a dead band so noise does not read as a trend."""
     if change is None or not math.isfinite(change):
@@ -66,9 +79,12 @@ def direction(change: float | None, flat_band: float) -> str:
 
 def last_signal(sid: str, s: pd.Series, unit: str, inputs: tuple[str, ...], *,
                 change_days: int | None = None, change_periods: int | None = None,
-                change_label: str = "", flat_band: float = 0.0, state: str | None = None
-                ) -> Signal:
-    """A signal from a series' last value, with its change over days or observations."""
+                change_label: str = "", state: str | None = None) -> Signal:
+    """A signal from a series' last value, with its change over days or observations.
+
+    Its direction state is provisional: `apply_flat_bands` sets the dead band from
+    catalogs/thresholds.toml once every section has run.
+    """
     s = clean(s)
     if s.empty:
         return Signal(sid, None, unit, None, inputs, state or "")
@@ -79,5 +95,5 @@ def last_signal(sid: str, s: pd.Series, unit: str, inputs: tuple[str, ...], *,
         change = value - float(earlier.iloc[-1]) if len(earlier) else None
     elif change_periods is not None and len(s) > change_periods:
         change = value - float(s.iloc[-1 - change_periods])
-    st = state if state is not None else direction(change, flat_band)
+    st = state if state is not None else direction(change, 0.0)
     return Signal(sid, value, unit, when.date(), inputs, st, change, change_label)

@@ -19,7 +19,7 @@ def concentration(caps: pd.Series) -> tuple[float, float, float]:
     return float(w.iloc[:10].sum()), hhi, 1.0 / hhi
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     table = data.table("constituents")
     if table is not None and not table.empty:
@@ -29,7 +29,7 @@ def compute(data: Snapshot) -> SectionResult:
         top10, hhi, eff = concentration(caps)
         when = pd.Timestamp(latest_date).date()
         out.add(Signal("top10_share_pct", 100 * top10, "percent", when, ("constituents",),
-                       "high" if top10 >= 0.35 else "normal"))
+                       "high" if 100 * top10 >= levels["top10_weak_point"] else "normal"))
         out.add(Signal("herfindahl_index", hhi, "ratio", when, ("constituents",)))
         out.add(Signal("effective_number_of_stocks", eff, "count", when, ("constituents",)))
         out.add(Signal("constituents_count", float(len(caps)), "count", when, ("constituents",)))

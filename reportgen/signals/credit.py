@@ -14,20 +14,21 @@ SPREADS = {  # series -> signal stem; all OAS are published in percent
 }
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     for sid, stem in SPREADS.items():
         bp = 100.0 * clean(data[sid])
         out.series[f"{stem}_bp"] = bp
         sig = out.add(last_signal(f"{stem}_bp", bp, "bp", (sid,), change_days=91,
-                                  change_label="3m", flat_band=10))
+                                  change_label="3m"))
         pct = percentile_rank(bp)
-        out.add(Signal(f"{stem}_percentile", pct, "percentile", sig.date, (sid,),
-                       "tight" if pct < 25 else "wide" if pct > 75 else "normal"))
+        state = ("tight" if pct < levels["spread_tight_percentile"] else
+                 "wide" if pct > levels["spread_wide_percentile"] else "normal")
+        out.add(Signal(f"{stem}_percentile", pct, "percentile", sig.date, (sid,), state))
     debt = yoy(data["BCNSDODNS"], periods=4)
     out.series["nonfin_corp_debt_yoy_pct"] = debt
     out.add(last_signal("nonfin_corp_debt_yoy_pct", debt, "percent", ("BCNSDODNS",),
-                        change_periods=4, change_label="1y", flat_band=0.3))
+                        change_periods=4, change_label="1y"))
     capex = clean(data["HYPERSCALER_CAPEX"])
     if len(capex):
         out.series["hyperscaler_capex_usd_bn"] = capex
@@ -39,5 +40,5 @@ def compute(data: Snapshot) -> SectionResult:
     if len(cds):
         out.series["cloud_cds_5y_bp"] = cds
         out.add(last_signal("cloud_cds_5y_bp", cds, "bp", ("CLOUD_CDS_5Y",), change_days=91,
-                            change_label="3m", flat_band=5))
+                            change_label="3m"))
     return out

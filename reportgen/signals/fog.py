@@ -86,7 +86,7 @@ def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
     return pd.Series(values, index=pd.DatetimeIndex(dates, name="date"), name="data_fog_index")
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     indicators = data.indicators
     statuses = [release_status(data[sid], indicators[sid], data.as_of) for sid in KEY_RELEASES
@@ -97,7 +97,7 @@ def compute(data: Snapshot) -> SectionResult:
     idx = fog_index(statuses)
     prev = fog[fog.index <= pd.Timestamp(data.as_of) - pd.Timedelta(days=91)]
     change = idx - float(prev.iloc[-1]) if len(prev) else None
-    state = "high" if idx >= 25 else "elevated" if idx > 0 else "clear"
+    state = "high" if idx >= levels["fog_high"] else "elevated" if idx > 0 else "clear"
     out.add(Signal("data_fog_index", idx, "index", data.as_of, KEY_RELEASES, state, change, "3m"))
     out.add(Signal("releases_delayed_count", float(sum(s.status == "delayed" for s in statuses)),
                    "count", data.as_of, KEY_RELEASES))
@@ -112,7 +112,7 @@ def compute(data: Snapshot) -> SectionResult:
         key = f"{tenor.lower()}_minus_effr_bp"
         out.series[key] = spread
         out.add(last_signal(key, spread, "bp", (tenor, "EFFR"), change_days=91,
-                            change_label="13w", flat_band=5))
+                            change_label="13w"))
         out.add(last_signal(f"{key}_4w_change", diff_over(spread, 28), "bp", (tenor, "EFFR")))
     walcl = clean(data.usd_bn("WALCL"))
     out.series["walcl_usd_bn"] = walcl
@@ -121,6 +121,6 @@ def compute(data: Snapshot) -> SectionResult:
     pace = diff_over(walcl, 91)
     out.series["walcl_13w_change_usd_bn"] = pace
     out.add(last_signal("walcl_usd_bn", walcl, "usd_bn", ("WALCL",), change_days=91,
-                        change_label="13w", flat_band=20))
+                        change_label="13w"))
     out.add(last_signal("walcl_13w_change_usd_bn", pace, "usd_bn", ("WALCL",)))
     return out

@@ -24,15 +24,15 @@ def net_liquidity(data: Snapshot):
     return (walcl - tga.reindex(walcl.index) - rrp.reindex(walcl.index)).dropna()
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     btc, ndx, gold = clean(data["CBBTCUSD"]), clean(data["NASDAQCOM"]), clean(data["GOLD"])
     cb = rolling_corr_beta(btc, ndx, WINDOW)
     out.series.update(btc_usd=btc, btc_nasdaq_corr_90d=cb["corr"], btc_nasdaq_beta_90d=cb["beta"])
     out.add(last_signal("btc_nasdaq_corr_90d", cb["corr"], "ratio", ("CBBTCUSD", "NASDAQCOM"),
-                        change_days=91, change_label="3m", flat_band=0.1))
+                        change_days=91, change_label="3m"))
     out.add(last_signal("btc_nasdaq_beta_90d", cb["beta"], "ratio", ("CBBTCUSD", "NASDAQCOM"),
-                        change_days=91, change_label="3m", flat_band=0.15))
+                        change_days=91, change_label="3m"))
     gb = rolling_corr_beta(gold, ndx, WINDOW)
     out.series["gold_nasdaq_corr_90d"] = gb["corr"]
     out.add(last_signal("gold_nasdaq_corr_90d", gb["corr"], "ratio", ("GOLD", "NASDAQCOM")))
@@ -51,5 +51,5 @@ def compute(data: Snapshot) -> SectionResult:
     out.add(last_signal("net_liquidity_13w_change_usd_bn", liq_13w, "usd_bn",
                         ("WALCL", "WTREGEN", "RRPONTSYD")))
     out.add(last_signal("net_liquidity_usd_bn", liq, "usd_bn", ("WALCL", "WTREGEN", "RRPONTSYD"),
-                        change_days=91, change_label="13w", flat_band=50))
+                        change_days=91, change_label="13w"))
     return out

@@ -87,9 +87,9 @@ def compute(data: Snapshot, series: dict[str, pd.Series], specs: list[dict]) -> 
     epu_30 = epu.rolling("30D").mean().dropna()
     out.series.update(nfci_index=nfci, epu_30d_avg=epu_30)
     out.add(last_signal("nfci_index", nfci, "index", ("NFCI",), change_days=91,
-                        change_label="13w", flat_band=0.05))
+                        change_label="13w"))
     out.add(last_signal("epu_30d_avg", epu_30, "index", ("USEPUINDXD",), change_days=365,
-                        change_label="1y", flat_band=10))
+                        change_label="1y"))
     out.add(last_signal("nfci_13w_change", diff_over(nfci, 91), "index", ("NFCI",)))
 
     inputs = {**series, **out.series}  # triggers may test this section's own series too

@@ -58,33 +58,33 @@ def loan_mark_dispersion(table: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     floor = floor_rate(data)
     share = repo_share(data, floor)
     out.series["repo_share_at_or_above_iorb"] = 100.0 * share
     out.add(last_signal("repo_share_at_or_above_iorb", 100.0 * share, "percent",
                         (*tuple(s for _, s in PERCENTILES), "IORB", "IOER"), change_days=91,
-                        change_label="3m", flat_band=5))
+                        change_label="3m"))
     for sid, stem in (("SOFR", "sofr"), ("EFFR", "effr")):
         rate = clean(data[sid])
         spread = (100.0 * (rate - floor.reindex(rate.index, method="ffill"))).dropna()
         out.series[f"{stem}_minus_iorb_bp"] = spread
         out.add(last_signal(f"{stem}_minus_iorb_bp", spread, "bp", (sid, "IORB", "IOER"),
-                            change_days=91, change_label="3m", flat_band=2))
+                            change_days=91, change_label="3m"))
     reserves = clean(data.usd_bn("WRESBAL"))
     peak = reserves.rolling(RESERVE_PEAK_WINDOW).max()
     below = (100.0 * (reserves / peak - 1.0)).dropna()
     out.series.update(reserves_usd_bn=reserves, reserves_below_peak_pct=-below)
     out.add(last_signal("reserves_usd_bn", reserves, "usd_bn", ("WRESBAL",), change_days=91,
-                        change_label="13w", flat_band=25))
+                        change_label="13w"))
     out.add(last_signal("reserves_below_peak_pct", -below, "percent", ("WRESBAL",)))
     rrp = clean(data.usd_bn("RRPONTSYD"))
     rrp_peak = rrp.rolling(RRP_PEAK_WINDOW).max()
     depletion = (100.0 * (1.0 - rrp / rrp_peak.where(rrp_peak > 0))).dropna()
     out.series.update(rrp_usd_bn=rrp, rrp_depletion_pct=depletion)
     out.add(last_signal("rrp_usd_bn", rrp, "usd_bn", ("RRPONTSYD",), change_days=91,
-                        change_label="13w", flat_band=10))
+                        change_label="13w"))
     out.add(last_signal("rrp_depletion_pct", depletion, "percent", ("RRPONTSYD",)))
     srf = clean(data.usd_bn("RPONTSYD"))
     out.series["srf_takeup_usd_bn"] = srf

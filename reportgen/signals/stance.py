@@ -7,7 +7,7 @@ from reportgen.signals.transforms import annualised_change, clean, yoy
 from reportgen.store import Snapshot
 
 
-def compute(data: Snapshot) -> SectionResult:
+def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out = SectionResult()
     cpi, core, pce = yoy(data["CPIAUCSL"]), yoy(data["CPILFESL"]), yoy(data["PCEPILFE"])
     core_3m = annualised_change(data["CPILFESL"], 3)
@@ -15,26 +15,26 @@ def compute(data: Snapshot) -> SectionResult:
     out.series.update(cpi_yoy_pct=cpi, core_cpi_yoy_pct=core, core_pce_yoy_pct=pce,
                       core_cpi_3m_ann_pct=core_3m, core_cpi_6m_ann_pct=core_6m)
     out.add(last_signal("cpi_yoy_pct", cpi, "percent", ("CPIAUCSL",), change_periods=3,
-                        change_label="3m", flat_band=0.1))
+                        change_label="3m"))
     out.add(last_signal("core_cpi_yoy_pct", core, "percent", ("CPILFESL",), change_periods=3,
-                        change_label="3m", flat_band=0.1))
+                        change_label="3m"))
     out.add(last_signal("core_pce_yoy_pct", pce, "percent", ("PCEPILFE",), change_periods=3,
-                        change_label="3m", flat_band=0.1))
+                        change_label="3m"))
     out.add(last_signal("core_cpi_3m_ann_pct", core_3m, "percent", ("CPILFESL",)))
     out.add(last_signal("core_cpi_6m_ann_pct", core_6m, "percent", ("CPILFESL",)))
 
     effr, upper, lower = clean(data["EFFR"]), clean(data["DFEDTARU"]), clean(data["DFEDTARL"])
     out.series.update(effr_pct=effr, fed_target_upper_pct=upper, fed_target_lower_pct=lower)
     out.add(last_signal("fed_target_upper_pct", upper, "percent", ("DFEDTARU",),
-                        change_days=365, change_label="12m", flat_band=0.01))
+                        change_days=365, change_label="12m"))
     out.add(last_signal("fed_target_lower_pct", lower, "percent", ("DFEDTARL",)))
     out.add(last_signal("effr_pct", effr, "percent", ("EFFR",), change_days=91,
-                        change_label="3m", flat_band=0.05))
+                        change_label="3m"))
     effr_m = effr.resample("MS").mean()
     real = (effr_m - pce.reindex(effr_m.index)).dropna()
     out.series["real_policy_rate_pct"] = real
     out.add(last_signal("real_policy_rate_pct", real, "percent", ("EFFR", "PCEPILFE"),
-                        change_periods=6, change_label="6m", flat_band=0.15))
+                        change_periods=6, change_label="6m"))
 
     unrate, payems = clean(data["UNRATE"]), clean(data["PAYEMS"])
     payroll_change = payems.resample("MS").last().diff().dropna()
@@ -42,13 +42,13 @@ def compute(data: Snapshot) -> SectionResult:
     out.series.update(unrate_pct=unrate, payrolls_mom_k=payroll_change,
                       payrolls_3m_avg_k=payroll_3m)
     out.add(last_signal("unrate_pct", unrate, "percent", ("UNRATE",), change_days=365,
-                        change_label="12m", flat_band=0.1))
+                        change_label="12m"))
     low12 = unrate.rolling("365D").min()
     gap = (unrate - low12).dropna()
     out.series["unrate_minus_12m_low_pp"] = gap
     out.add(last_signal("unrate_minus_12m_low_pp", gap, "pp", ("UNRATE",)))
     out.add(last_signal("payrolls_mom_k", payroll_change, "thousands", ("PAYEMS",)))
     out.add(last_signal("payrolls_3m_avg_k", payroll_3m, "thousands", ("PAYEMS",),
-                        change_periods=3, change_label="3m", flat_band=15))
+                        change_periods=3, change_label="3m"))
     out.series["cpi_minus_core_pp"] = (cpi - core.reindex(cpi.index)).dropna()
     return out
