@@ -133,6 +133,27 @@ class Narrator:
                                                                 "period": period}
         return self._("little changed over %(period)s") % {"period": period}
 
+    def extreme(self, sid: str) -> str:
+        """'the highest since Mar 2023' / 'a high for the data since 2007', for a signal whose
+        series just moved beyond its recent range; empty when it did not."""
+        series = self.analysis.series.get(sid)
+        s = self.sig(sid)
+        if series is None or len(series) < 24 or not s.ok:
+            return ""
+        prior, value = series.iloc[:-1], series.iloc[-1]
+        rising = s.state != "falling"
+        beyond = prior >= value if rising else prior <= value
+        if not beyond.any():
+            msg = (self._("a high for the data since %(start)s") if rising else
+                   self._("a low for the data since %(start)s"))
+            return msg % {"start": str(series.index[0].year)}
+        last = beyond[beyond].index[-1]
+        if len(series[series.index > last]) < 12:  # only news if it has not happened lately
+            return ""
+        msg = self._("the highest since %(month)s") if rising else self._(
+            "the lowest since %(month)s")
+        return msg % {"month": self.fmt.month(last.date())}
+
     def state(self, sid: str) -> str:
         return self.sig(sid).state
 

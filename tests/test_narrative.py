@@ -1,0 +1,45 @@
+"""Narrative helpers: phrases chosen from a signal's state and history, in each language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pandas as pd
+
+from reportgen import PROJECT_ROOT
+from reportgen.i18n import Formatter, load_formats, load_translations
+from reportgen.narrative import Narrator
+from reportgen.signals.base import Signal
+
+LOCALES = PROJECT_ROOT / "locales"
+
+
+def narrator(lang: str, values: list[float], state: str = "rising", change: float = 1.0):
+    idx = pd.date_range("2020-01-01", periods=len(values), freq="MS")
+    s = pd.Series(values, index=idx, dtype="float64")
+    sig = Signal("x_pct", values[-1], "percent", idx[-1].date(), ("X",), state, change, "3m")
+    analysis = SimpleNamespace(signals={"x_pct": sig}, series={"x_pct": s})
+    t = load_translations(LOCALES, lang)
+    return Narrator(lang, Formatter(lang, load_formats(LOCALES)[lang], t), t, analysis)
+
+
+def test_highest_since_names_the_month_it_was_last_this_high():
+    values = [5.0] + [1.0 + 0.01 * i for i in range(40)] + [4.0]
+    assert narrator("en", values).extreme("x_pct") == "the highest since Jan 2020"
+    assert narrator("zh-Hant", values).extreme("x_pct") == "2020年1月以來的最高水準"
+    assert narrator("zh-Hans", values).extreme("x_pct") == "2020年1月以来的最高水平"
+
+
+def test_a_high_for_all_the_data_and_nothing_when_it_is_not_news():
+    assert narrator("en", [1.0] * 30 + [2.0]).extreme("x_pct") == \
+        "a high for the data since 2020"
+    assert narrator("en", [1.0, 3.0] * 15 + [2.0]).extreme("x_pct") == ""
+
+
+def test_change_phrase_follows_state_and_unit():
+    n = narrator("en", [1.0] * 30, state="falling", change=-0.25)
+    assert n.change("x_pct") == "down 0.2 pp over three months"
+    n = narrator("zh-Hant", [1.0] * 30, state="falling", change=-0.25)
+    assert n.change("x_pct") == "較三個月前下降0.2個百分點"
+    assert n.date(dt.date(2026, 11, 23)) == "2026年11月23日"
