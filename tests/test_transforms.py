@@ -76,3 +76,17 @@ def test_transforms_survive_empty_and_single_inputs():
         assert tf.drawdown(s).le(0).all()
         assert tf.zscore(s).empty
     assert np.isnan(tf.percentile_rank(empty))
+
+
+def test_resampling_keeps_gaps_and_aligns_calendars():
+    daily = pd.Series(1.0, index=pd.bdate_range("2024-01-01", "2024-03-29"))
+    daily = daily.drop(daily["2024-02-01":"2024-02-29"].index)  # a month with no data
+    monthly = tf.resample_to(daily, "monthly")
+    assert list(monthly.index.month) == [1, 3]  # February stays missing, not filled
+    weekly = tf.resample_to(daily, "weekly", how="mean")
+    assert (weekly.index.day_of_week == 2).all()  # Wednesdays, as the H.4.1 reports
+
+
+def test_moving_average_waits_for_a_full_window():
+    s = monthly([1.0, 2.0, 3.0, 4.0])
+    assert list(tf.moving_average(s, 3)) == [2.0, 3.0]

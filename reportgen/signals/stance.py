@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reportgen.signals.base import SectionResult, last_signal
-from reportgen.signals.transforms import annualised_change, clean, yoy
+from reportgen.signals.transforms import annualised_change, clean, moving_average, yoy
 from reportgen.store import Snapshot
 
 
@@ -38,7 +38,7 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
 
     unrate, payems = clean(data["UNRATE"]), clean(data["PAYEMS"])
     payroll_change = payems.resample("MS").last().diff().dropna()
-    payroll_3m = payroll_change.rolling(3, min_periods=3).mean().dropna()
+    payroll_3m = moving_average(payroll_change, 3)
     out.series.update(unrate_pct=unrate, payrolls_mom_k=payroll_change,
                       payrolls_3m_avg_k=payroll_3m)
     out.add(last_signal("unrate_pct", unrate, "percent", ("UNRATE",), change_days=365,

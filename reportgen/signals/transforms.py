@@ -122,13 +122,32 @@ def drawdown(s: pd.Series) -> pd.Series:
     return 100.0 * (s / s.cummax() - 1.0)
 
 
-def to_weekly(s: pd.Series, how: str = "last") -> pd.Series:
-    """Weekly (Wednesday) values: H.4.1 convention, so mixed frequencies line up."""
+# Calendar each frequency is aligned to: H.4.1 weeks end on Wednesday; monthly and
+# quarterly observations are dated at the start of their period, as FRED dates them.
+FREQUENCY_RULES = {"weekly": "W-WED", "monthly": "MS", "quarterly": "QS", "business": "B"}
+
+
+def resample_to(s: pd.Series, frequency: str, how: str = "last") -> pd.Series:
+    """Put a series on another calendar: last value (levels) or mean (rates, flows).
+
+    Empty bins stay missing rather than being filled, so a gap in the source is still a gap.
+    """
     s = clean(s)
     if s.empty:
         return _empty(s.name)
-    r = s.resample("W-WED")
+    r = s.resample(FREQUENCY_RULES[frequency])
     return (r.last() if how == "last" else r.mean()).dropna()
+
+
+def to_weekly(s: pd.Series, how: str = "last") -> pd.Series:
+    """Weekly (Wednesday) values: H.4.1 convention, so mixed frequencies line up."""
+    return resample_to(s, "weekly", how)
+
+
+def moving_average(s: pd.Series, periods: int) -> pd.Series:
+    """Trailing mean over `periods` observations, reported once the window is full."""
+    s = clean(s)
+    return s.rolling(periods, min_periods=periods).mean().dropna()
 
 
 def asof_value(s: pd.Series, when: pd.Timestamp) -> float:
