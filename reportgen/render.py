@@ -7,7 +7,6 @@ render with an error naming the URL, instead of pulling /etc/passwd or the netwo
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from babel.support import NullTranslations
 from markupsafe import Markup
 
 from reportgen.errors import RenderError
+from reportgen.parallel import fork_map
 
 
 def environment(templates_dir: Path, translations: NullTranslations, lang: str
@@ -127,8 +127,4 @@ def write_pdfs(jobs: list[PdfJob], workers: int) -> list[Path]:
     """PDF layout is the slowest stage: use a fork pool with WeasyPrint already imported."""
     import weasyprint  # noqa: F401  (imported before the fork so workers start warm)
 
-    if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [write_pdf(j) for j in jobs]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(min(workers, len(jobs))) as pool:
-        return pool.map(write_pdf, jobs, chunksize=1)
+    return fork_map(write_pdf, jobs, workers)

@@ -9,7 +9,6 @@ imported before the pool forks, so workers start warm.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from matplotlib import ticker as mticker
 
 from reportgen.catalog import read_toml
 from reportgen.errors import CatalogError, RenderError
+from reportgen.parallel import fork_map
 
 KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
 WIDTH_IN, HEIGHT_IN = 6.9, 2.75
@@ -354,12 +354,8 @@ def draw(job: ChartJob) -> DrawnChart:
 
 
 def draw_all(jobs: list[ChartJob], workers: int) -> list[DrawnChart]:
-    """Draw in a fork-based pool (workers inherit the imported matplotlib), else inline."""
-    if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [draw(j) for j in jobs]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(min(workers, len(jobs))) as pool:
-        return pool.map(draw, jobs, chunksize=1)
+    """Draw on both cores; workers inherit the imported matplotlib."""
+    return fork_map(draw, jobs, workers)
 
 
 # ---------------------------------------------------------------- planning (in the parent)
