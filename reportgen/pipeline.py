@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from babel.lists import format_list
-
 from reportgen import __version__, charts, publish, render, signals, sources
 from reportgen.catalog import load_catalog, read_toml
 from reportgen.config import Config
 from reportgen.errors import CatalogError, ConfigError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
-from reportgen.narrative import SHADING_LABELS, SOURCE_NAMES, Narrator, state_word
+from reportgen.narrative import Narrator, state_word
 from reportgen.narrative.commentary import load_notes
-from reportgen.signals.changes import compare
+from reportgen.narrative.views import (
+    chart_sources,
+    chart_views,
+    language_extras,
+)
+from reportgen.signals.changes import Changes, compare
 from reportgen.signals.scorecard import load_scorecards
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
-# The handful of numbers a strategist wants before turning the cover.
-COVER_SIGNALS = ("core_pce_yoy_pct", "effr_pct", "dgs2_minus_effr_bp", "unrate_pct",
-                 "hy_oas_bp", "repo_share_at_or_above_iorb", "reserves_usd_bn",
-                 "net_liquidity_usd_bn", "top10_share_pct", "data_fog_index")
 
 Progress = Callable[[str], None]
 
@@ -123,97 +121,6 @@ def _fonts(formats: dict[str, Any]) -> dict[str, list[str]]:
             formats.items()}
 
 
-def _chart_views(content: Content, analysis: signals.Analysis, drawn: list[charts.DrawnChart],
-                 narrator: Narrator, events: list[tuple[str, dt.date, dt.date | None]]
-                 ) -> dict[str, dict[str, Any]]:
-    """What the templates need to show each chart in one language."""
-    t, fmt, lang = narrator.t, narrator.fmt, narrator.lang
-    by_id: dict[str, charts.DrawnChart] = {}
-    for d in drawn:
-        if d.lang in (None, lang):
-            by_id[d.id] = d
-    views = {}
-    pal = content.style.palette
-    for spec in content.specs:
-        d = by_id.get(spec.id)
-        if d is None:
-            continue
-        legend = [{"label": s["label"], "color": content.style.color(i), "kind": "line"}
-                  for i, s in enumerate(spec.series)
-                  if spec.table or len(analysis.series.get(s["id"], ()))]
-        spans = {k for k, _, end in events if k in spec.shade and end is not None}
-        if spec.recessions:
-            spans.add("recession")
-        legend += [{"label": SHADING_LABELS[k], "color": pal[k], "kind": "shade"}
-                   for k in ("recession", "shutdown", "qt") if k in spans]
-        if any(k in spec.shade and end is None for k, _, end in events):
-            legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
-                           "kind": "event"})
-        sources_text = _chart_sources(spec, analysis, t)
-        last = d.last_date or analysis.data_as_of
-        views[spec.id] = {
-            "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
-            "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
-            "alt": _alt_text(spec, analysis, narrator), "radar": spec.kind == "radar_table",
-            "stale": "",
-        }
-    return views
-
-
-def _chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any) -> str:
-    """Series ids behind a chart, from its signals' inputs; user tables by name."""
-    ids = [s["id"] for s in (*spec.series, *spec.spokes)]
-    inputs = sorted({i for sid in ids if sid in analysis.signals
-                     for i in analysis.signals[sid].inputs})
-    if inputs:
-        return ", ".join(inputs)
-    return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}
-
-
-def _alt_text(spec: charts.ChartSpec, analysis: signals.Analysis, narrator: Narrator) -> str:
-    """Alt text from the data: the title, then each series' latest value and date."""
-    t = narrator.t
-    parts = [t.gettext(spec.title) + "."]
-    for s in spec.series:
-        sig = analysis.signals.get(s["id"])
-        if sig is not None and sig.ok:
-            label = s["label"]
-            parts.append(t.gettext("%(label)s: %(value)s on %(date)s.") % {
-                "label": t.gettext(label), "value": narrator.v(s["id"]),
-                "date": narrator.d(s["id"])})
-    return " ".join(parts)
-
-
-def _fog_rows(analysis: signals.Analysis, narrator: Narrator, catalog: Any) -> list[dict]:
-    fmt, t = narrator.fmt, narrator.t
-    rows = []
-    for st in analysis.sections["s2"].tables["releases"]:
-        ind = catalog.indicators[st.series_id]
-        period = fmt.quarter if ind.frequency == "quarterly" else fmt.month
-        missing = [period(d) for d in st.missing]
-        rows.append({"id": st.series_id, "title": t.gettext(ind.title), "status": st.status,
-                     "latest_text": period(st.latest), "expected_text": period(st.expected),
-                     "missing": missing,
-                     "missing_text": format_list(missing, locale=fmt.f.babel) if missing
-                     else ""})
-    return rows
-
-
-def _appendix_rows(store: Any, snapshot: Any, narrator: Narrator) -> list[dict]:
-    rows = []
-    for sid in store.series_ids():
-        ind = store.catalog.indicators[sid]
-        s = snapshot[sid]
-        prov = store.provenance(sid)
-        rows.append({"id": sid, "title": ind.title,
-                     "source": narrator.t.gettext(SOURCE_NAMES[ind.source]),
-                     "sample": bool(prov and prov.sample),
-                     "units": narrator.t.gettext(ind.units_label),
-                     "last": narrator.fmt.date(s.index[-1].date()) if len(s) else "–",
-                     "fetched": narrator.fmt.date(prov.fetched_at.date()) if prov else "–"})
-    return rows
-
-
 def _context(config: Config, content: Content, lang: str, medium: str,
              analysis: signals.Analysis, views: dict, narrator: Narrator, extra: dict,
              issue_date: dt.date, languages: list[str], created: dt.datetime) -> dict:
@@ -242,42 +149,26 @@ def _context(config: Config, content: Content, lang: str, medium: str,
     }
 
 
-def _language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: Any,
-                     store: Any, snapshot: Any, previous_date: dt.date) -> dict[str, Any]:
-    """Per-language pieces the partials use beyond single signals."""
-    s4 = analysis.sections["s4"]
-    radar = s4.tables.get("radar", {})
-    radar_avg = {k: _mean(v.values()) for k, v in radar.items()}
-    pace = analysis.signals.get("walcl_13w_change_usd_bn")
-    top_loop = {}
-    for loop in analysis.loops:
-        known = [c for c in loop.contributions if c.z is not None]
-        top_loop[loop.id] = max(known, key=lambda c: abs(c.contribution)) if known else None
-    drivers = sorted((c for c in analysis.stance.contributions if c.z is not None),
-                     key=lambda c: -abs(c.contribution))[:3]
-    return {
-        "fog_releases": _fog_rows(analysis, narrator, catalog),
-        "radar_avg": radar_avg,
-        "weekly_runoff": pace.value / 13 if pace is not None and pace.ok else None,
-        "widest_loan": s4.tables.get("widest_loan", {}),
-        "triggers": analysis.sections["s8"].tables["triggers"],
-        "phase_scores": {k: v for k, v in analysis.sections["s8"].tables["phase_scores"].items()
-                         if not math.isnan(v)},
-        "loop_evidence": top_loop,
-        "stance_drivers": drivers,
-        "appendix_rows": _appendix_rows(store, snapshot, narrator),
-        "previous_date_text": narrator.fmt.date(previous_date),
-        "cover_signals": COVER_SIGNALS,
-    }
-
-
-def _mean(values: Any) -> float:
-    vals = [v for v in values if v is not None and math.isfinite(v)]
-    return sum(vals) / len(vals) if vals else float("nan")
-
-
 def _events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
     return [(e.kind, e.start, e.end) for e in content.catalog.events]
+
+
+def _what_changed(config: Config, content: Content, store: Any, analysis: signals.Analysis,
+                  issue_date: dt.date) -> Changes:
+    """Compare with the latest earlier issue's signals.json, or, for a first issue, with
+    the signals recomputed from the data as they stood a week earlier."""
+    notable = content.cards.get("changes", {}).get("notable", {})
+    found = publish.previous_signals(config.output_dir, issue_date)
+    if found is not None:
+        previous_date, prev = found
+        return compare(analysis.signals, prev, notable, "previous_issue",
+                       previous_date.isoformat())
+    previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
+    before = signals.analyse(store.snapshot(previous_date), content.cards, content.triggers,
+                             content.thresholds,
+                             previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    prev = {k: v.to_json() for k, v in before.signals.items()}
+    return compare(analysis.signals, prev, notable, "recomputed", previous_date.isoformat())
 
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None
@@ -306,18 +197,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
     analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
                                previous_date)
-    notable = content.cards.get("changes", {}).get("notable", {})
-    found = publish.previous_signals(config.output_dir, issue_date)
-    if found is not None:
-        previous_date, prev = found
-        basis = "previous_issue"
-    else:
-        before = signals.analyse(store.snapshot(previous_date), content.cards,
-                                 content.triggers, content.thresholds,
-                                 previous_date - dt.timedelta(days=7))
-        prev = {k: v.to_json() for k, v in before.signals.items()}
-        basis = "recomputed"
-    analysis.changes = compare(analysis.signals, prev, notable, basis, previous_date.isoformat())
+    analysis.changes = _what_changed(config, content, store, analysis, issue_date)
+    previous_date = dt.date.fromisoformat(analysis.changes.previous_date)
     t = lap("signals", t)
 
     staging = publish.staging_dir(config.output_dir, issue_date)
@@ -345,11 +226,12 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         pdf_jobs = []
         for lang in languages:
             narrator = narrators[lang]
-            views = _chart_views(content, analysis, drawn, narrator, _events(content))
+            views = chart_views(content.specs, content.style, analysis, drawn, narrator,
+                                _events(content))
             print_views = views if config.report.pdf_charts == "svg" else {
                 k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} for k, v in views.items()}
-            extra = _language_extras(analysis, narrator, content.catalog, store, snapshot,
-                                     previous_date)
+            extra = language_extras(analysis, narrator, content.catalog, store, snapshot,
+                                    previous_date)
             extra["notes"] = load_notes(config.notes_dir, issue_date,
                                         [s["id"] for s in content.sections], lang)
             stem = file_stem(issue_date, lang)
@@ -445,7 +327,7 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
                 if len(analysis.series.get(s["id"], ()))]
         last = max(ends) if ends else analysis.data_as_of
         footer = t.gettext("Source: %(series)s. Last observation: %(date)s.") % {
-            "series": _chart_sources(spec, analysis, t), "date": narrator.fmt.date(last)}
+            "series": chart_sources(spec, analysis, t), "date": narrator.fmt.date(last)}
         if analysis.sample:
             footer += "  " + t.gettext("SAMPLE DATA: not real observations")
         return {"title": t.gettext(spec.title), "subtitle": t.gettext(spec.subtitle),
