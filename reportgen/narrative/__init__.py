@@ -62,9 +62,9 @@ LOOP_NAMES = {
 }
 RELEASE_STATUS = {"on_time": N_("On time"), "delayed": N_("Delayed"),
                   "missing": N_("Gaps: never published")}
-PHASE_NAMES = {"a": N_("Phase A: controlled tightening and stress"),
-               "b": N_("Phase B: liquidity recovery with the political cycle"),
-               "c": N_("Phase C: broad repricing")}
+PHASE_NAMES = {"a": N_("Phase A (controlled tightening and stress)"),
+               "b": N_("Phase B (liquidity recovery with the political cycle)"),
+               "c": N_("Phase C (broad repricing)")}
 
 
 # Policy and money-market rates move in quarter points and basis points: they are quoted to
