@@ -162,3 +162,15 @@ def test_chart_captions_never_date_past_the_data(built):
              for d in re.findall(r"Last observation: (\d{1,2} \w{3} \d{4})", html)]
     assert len(dates) >= 15
     assert max(dates) <= ISSUE_DATE, "a chart's last point lies after the issue date"
+
+
+def test_a_missing_user_table_leaves_its_chart_out_cleanly(tmp_path):
+    """Before the constituents file's date there is no table: section 6 goes on without it."""
+    from reportgen.config import load_config, with_overrides
+    from reportgen.pipeline import build
+
+    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+                            output_dir=str(tmp_path), languages=["en"], formats=["html"])
+    result = build(config, ISSUE_DATE.replace(month=8, day=24))
+    html = (result.folder / f"{file_stem(result.issue_date, 'en')}.html").read_text("utf-8")
+    assert "fig-s6_top10" not in html and "fig-s6_indices" in html
