@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reportgen import FORMATS, LANGUAGES, __version__
 from reportgen.config import describe, load_config, with_overrides
-from reportgen.errors import ReportgenError
+from reportgen.errors import ConfigError, ReportgenError
 
 
 def _date(text: str) -> dt.date:
@@ -64,6 +64,20 @@ def parser() -> argparse.ArgumentParser:
     pack.add_argument("--config", type=Path, default=None)
     pack.add_argument("--output", default=None, help="output folder (default from config)")
     pack.add_argument("-q", "--quiet", action="store_true")
+
+    pub = sub.add_parser("publish", help="build the static site in <output>/site from the "
+                                         "published issues")
+    pub.add_argument("--force", action="store_true",
+                     help="publish issues built on sample data too")
+    pub.add_argument("--base-url", default="", help="absolute URL the site will live at "
+                                                   "(for feeds and the sitemap)")
+    pub.add_argument("--config", type=Path, default=None)
+    pub.add_argument("--output", default=None, help="output folder (default from config)")
+
+    srv = sub.add_parser("serve", help="preview the static site on 127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--config", type=Path, default=None)
+    srv.add_argument("--output", default=None)
 
     cfg = sub.add_parser("config", help="list every config option with its default")
     cfg.add_argument("--config", type=Path, default=None)
@@ -127,6 +141,33 @@ def cmd_charts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from reportgen.site import build_site
+
+    config = with_overrides(load_config(args.config), output_dir=args.output)
+    site = build_site(config.output_dir, config.locales_dir, force=args.force,
+                      base_url=args.base_url)
+    print(f"site written to {site}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import functools
+    import http.server
+
+    from reportgen.site import SITE_DIR
+
+    config = with_overrides(load_config(args.config), output_dir=args.output)
+    site = config.output_dir / SITE_DIR
+    if not (site / "index.html").is_file():
+        raise ConfigError(f"{site}: no site to serve; run `reportgen publish` first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+        print(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        server.serve_forever()
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     load_config(args.config)  # validates the file if there is one
     for key, default, doc in describe():
@@ -138,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "charts": cmd_charts, "config": cmd_config}[args.command](args)
+        commands = {"run": cmd_run, "charts": cmd_charts, "publish": cmd_publish,
+                    "serve": cmd_serve, "config": cmd_config}
+        return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)
         return exc.exit_code

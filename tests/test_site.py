@@ -1,0 +1,92 @@
+"""The static site: stable URLs, archive, feeds, sample refusal, and a reader's path through
+it in Chromium, served from 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import shutil
+import threading
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from reportgen import LANGUAGES, PROJECT_ROOT
+from reportgen.config import load_config, with_overrides
+from reportgen.errors import PublishError
+from reportgen.pipeline import build
+from reportgen.site import build_site
+from tests.conftest import ISSUE_DATE, need
+from tests.test_html_browser import CHROMIUM_ARGS, Quiet
+
+OLD = dt.date(2026, 11, 16)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def site(built, tmp_path_factory):
+    """Two issues in three languages: this week's full build and an HTML-only older one."""
+    out = tmp_path_factory.mktemp("siteout")
+    shutil.copytree(built.folder, out / ISSUE_DATE.isoformat())
+    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"), output_dir=str(out),
+                            formats=["html"])
+    build(config, OLD)
+    with pytest.raises(PublishError, match=r"sample data.*--force"):
+        build_site(out, PROJECT_ROOT / "locales")
+    return build_site(out, PROJECT_ROOT / "locales", force=True)
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(Quiet, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_stable_urls_feeds_and_sitemap(site):
+    for day in (ISSUE_DATE, OLD):
+        for lang in LANGUAGES:
+            assert (site / f"{day:%Y/%m/%d}" / lang / "index.html").is_file()
+    assert (site / f"{ISSUE_DATE:%Y/%m/%d}/en/reportgen-{ISSUE_DATE}-en.pdf").is_file()
+    for lang in LANGUAGES:
+        feed = ET.parse(site / "feeds" / f"{lang}.xml").getroot()
+        assert feed.tag == f"{ATOM}feed"
+        assert len(feed.findall(f"{ATOM}entry")) == 2
+    urls = ET.parse(site / "sitemap.xml").getroot()
+    assert len(list(urls)) == 2 + 2 * len(LANGUAGES)
+    latest = (site / "latest" / "en" / "index.html").read_text("utf-8")
+    assert f"{ISSUE_DATE:%Y/%m/%d}/en/" in latest
+
+
+def test_a_reader_walks_the_site(site, server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    bad: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=need("chromium"), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400
+                else None)
+        page.on("requestfailed", lambda r: bad.append(f"failed {r.url}"))
+        page.goto(f"{server}/index.html", wait_until="load")
+        page.click('a[href="latest/en/index.html"]')  # home -> latest issue
+        page.wait_for_url(f"**/{ISSUE_DATE:%Y/%m/%d}/en/index.html")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        page.click('.lang-switch a[hreflang="zh-Hant"]')  # language switch
+        page.wait_for_load_state("load")
+        assert f"{ISSUE_DATE:%Y/%m/%d}/zh-Hant/" in page.url
+        assert page.evaluate("document.documentElement.lang") == "zh-Hant"
+        page.click("nav.site-nav a >> nth=1")  # archive
+        page.wait_for_url("**/archive.html")
+        page.click(f'a[href="{OLD:%Y/%m/%d}/en/index.html"]')  # an old issue
+        page.wait_for_load_state("load")
+        broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || "
+                               "i.naturalWidth === 0).length")
+        assert broken == 0
+        page.go_back()
+        pdf = page.request.get(f"{server}/{ISSUE_DATE:%Y/%m/%d}/en/reportgen-{ISSUE_DATE}-en.pdf")
+        assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
+        browser.close()
+    assert not bad, bad
