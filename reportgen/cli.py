@@ -65,6 +65,16 @@ def parser() -> argparse.ArgumentParser:
     pack.add_argument("--output", default=None, help="output folder (default from config)")
     pack.add_argument("-q", "--quiet", action="store_true")
 
+    snd = sub.add_parser("send", help="e-mail a published issue, one message per language")
+    snd.add_argument("--date", type=_date, default=None, help="issue date (default: today)")
+    snd.add_argument("--lang", type=_list, default=None,
+                     help="languages to send (default: the config's)")
+    snd.add_argument("--to", action="append", default=None,
+                     help="send to this address instead of the configured lists (repeatable)")
+    snd.add_argument("--force", action="store_true", help="send an issue built on sample data")
+    snd.add_argument("--config", type=Path, default=None)
+    snd.add_argument("--output", default=None, help="output folder (default from config)")
+
     pub = sub.add_parser("publish", help="build the static site in <output>/site from the "
                                          "published issues")
     pub.add_argument("--force", action="store_true",
@@ -141,6 +151,23 @@ def cmd_charts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    from reportgen.deliver import send
+
+    config = with_overrides(load_config(args.config), output_dir=args.output,
+                            languages=args.lang)
+    report = send(config, args.date or dt.date.today(), config.report.languages, args.to,
+                  args.force)
+    for lang, addresses in report.sent.items():
+        print(f"sent {lang} to {len(addresses)} address(es)")
+    for lang, addresses in report.skipped.items():
+        if addresses:
+            print(f"skipped {len(addresses)} {lang} address(es) that already had this issue")
+    for address, reason in report.refused.items():
+        print(f"reportgen: warning: {address}: {reason}; skipped", file=sys.stderr)
+    return 1 if report.refused else 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from reportgen.site import build_site
 
@@ -179,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        commands = {"run": cmd_run, "charts": cmd_charts, "publish": cmd_publish,
+        commands = {"run": cmd_run, "charts": cmd_charts, "send": cmd_send,
+                    "publish": cmd_publish,
                     "serve": cmd_serve, "config": cmd_config}
         return commands[args.command](args)
     except ReportgenError as exc:

@@ -51,6 +51,23 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class EmailConfig:
+    sender: str = _opt("reportgen <reportgen@localhost>", "From address of the newsletter.")
+    recipients: dict[str, list[str]] = _opt({}, "Recipients per language, e.g. "
+                                            "{ en = [\"a@example.org\"], \"zh-Hant\" = [] }.")
+    recipients_csv: str = _opt("", "CSV of recipients with columns email,lang (optional).")
+    smtp_host: str = _opt("localhost", "SMTP server (env REPORTGEN_SMTP_HOST).")
+    smtp_port: int = _opt(25, "SMTP port (env REPORTGEN_SMTP_PORT).", minimum=1)
+    smtp_security: str = _opt("none", "none, starttls or ssl (env REPORTGEN_SMTP_SECURITY).",
+                              choices=("none", "starttls", "ssl"))
+    smtp_user: str = _opt("", "SMTP login (env REPORTGEN_SMTP_USER); the password only ever "
+                              "comes from REPORTGEN_SMTP_PASSWORD.")
+    timeout: int = _opt(30, "Seconds to wait for the SMTP server.", minimum=1)
+    web_url: str = _opt("", "Base URL of the published site, for the link to the web edition.")
+    list_unsubscribe: str = _opt("", "List-Unsubscribe header value (mailto: or https: URL).")
+
+
+@dataclass(frozen=True)
 class PathsConfig:
     templates: str = _opt("templates", "Jinja templates (base layout, one partial per section).")
     charts: str = _opt("charts", "Chart definitions and the house style.")
@@ -63,6 +80,7 @@ class PathsConfig:
 class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     base_dir: Path = PROJECT_ROOT
     source_file: Path | None = None
@@ -97,13 +115,24 @@ class Config:
         return self.path(self.paths.notes)
 
 
-_SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig, "paths": PathsConfig}
+_SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig,
+                               "email": EmailConfig, "paths": PathsConfig}
 
 
 def _check_value(where: str, spec: Any, value: Any) -> Any:
     """Validate one option against its declared type, choices and bounds."""
     kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
     meta = spec.metadata
+    if kind.startswith("dict"):
+        if not isinstance(value, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for v in value.values()):
+            raise ConfigError(f"{where}: expected a table of lists of strings, got {value!r}")
+        bad = [k for k in value if k not in LANGUAGES]
+        if bad:
+            raise ConfigError(f"{where}: unknown language {bad[0]!r}; use one of "
+                              + ", ".join(LANGUAGES))
+        return value
     if kind.startswith("list"):
         if isinstance(value, str):
             value = [value]
@@ -134,6 +163,9 @@ def _build_section(name: str, cls: type, raw: Any, origin: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: [{name}] must be a table")
     specs = {f.name: f for f in fields(cls)}
+    if name == "email" and "smtp_password" in raw:
+        raise ConfigError(f"{origin}: email.smtp_password: passwords are never read from the "
+                          "config file; set REPORTGEN_SMTP_PASSWORD in the environment")
     unknown = sorted(set(raw) - set(specs))
     if unknown:
         raise ConfigError(f"{origin}: unknown key {name}.{unknown[0]}; known keys: "

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +261,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                    "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of
                    else None,
                    "sample": analysis.sample, "reportgen": __version__,
-                   "signals": {k: v.to_json() for k, v in analysis.signals.items()}}
+                   "signals": {k: v.to_json() for k, v in analysis.signals.items()},
+                   "changes": asdict(analysis.changes)}
         publish.write_json(staging / publish.SIGNALS_FILE, payload)
         keep.add(publish.SIGNALS_FILE)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF

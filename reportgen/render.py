@@ -20,13 +20,14 @@ from reportgen.errors import RenderError
 from reportgen.parallel import fork_map
 
 
-def environment(templates_dir: Path, translations: NullTranslations, lang: str
-                ) -> jinja2.Environment:
-    """A strict Jinja environment with gettext installed for one language."""
+def environment(templates_dir: Path, translations: NullTranslations, lang: str,
+                autoescape: bool = True) -> jinja2.Environment:
+    """A strict Jinja environment with gettext installed for one language (HTML-escaping
+    unless it renders plain text, such as an e-mail's text part)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         extensions=["jinja2.ext.i18n"],
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
     )

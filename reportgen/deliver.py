@@ -1,0 +1,234 @@
+"""Deliver: e-mail a published issue, one message per language, its PDF attached.
+
+The body (headline stance, the five loops, what changed, a link to the web edition) is
+built from the issue's signals.json, so the e-mail says what the report says. Recipients
+go in Bcc; a ledger (sent.json beside the issue) records who got which language, so a
+retry after a failure sends only to those who have not had it. A bad address is reported
+and skipped; the others still get their mail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+from reportgen.config import Config
+from reportgen.errors import ConfigError, PublishError, SourceUnavailableError
+from reportgen.i18n import Formatter, load_formats, load_translations
+from reportgen.narrative import LOOP_NAMES, LOOP_STATUS, SIGNAL_TITLES, STANCE_LABELS, state_word
+from reportgen.publish import SIGNALS_FILE, issue_dir, write_json
+from reportgen.render import environment, render_html
+
+LEDGER = "sent.json"
+ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+ENV = "REPORTGEN_SMTP_"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str
+    timeout: int
+
+
+@dataclass
+class Report:
+    sent: dict[str, list[str]] = field(default_factory=dict)
+    skipped: dict[str, list[str]] = field(default_factory=dict)   # already had it
+    refused: dict[str, str] = field(default_factory=dict)         # address -> reason
+
+
+def smtp_settings(config: Config) -> Smtp:
+    """Config values, overridden by REPORTGEN_SMTP_* (the password only from there)."""
+    e = config.email
+    port = os.environ.get(f"{ENV}PORT", str(e.smtp_port))
+    security = os.environ.get(f"{ENV}SECURITY", e.smtp_security)
+    if not port.isdigit():
+        raise ConfigError(f"{ENV}PORT: expected a port number, got {port!r}")
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigError(f"{ENV}SECURITY: {security!r}; use none, starttls or ssl")
+    return Smtp(os.environ.get(f"{ENV}HOST", e.smtp_host), int(port), security,
+                os.environ.get(f"{ENV}USER", e.smtp_user),
+                os.environ.get(f"{ENV}PASSWORD", ""), e.timeout)
+
+
+def recipients(config: Config, languages: list[str]) -> tuple[dict[str, list[str]], dict]:
+    """Valid addresses per language from the config and the CSV, and the invalid ones."""
+    wanted: dict[str, list[str]] = {lang: list(config.email.recipients.get(lang, []))
+                                    for lang in languages}
+    if config.email.recipients_csv:
+        path = config.path(config.email.recipients_csv)
+        try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    if {"email", "lang"} - set(row):
+                        raise ConfigError(f"{path}: needs the columns email,lang")
+                    if row["lang"] in wanted:
+                        wanted[row["lang"]].append(row["email"].strip())
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read recipients ({exc.strerror})") from None
+    good: dict[str, list[str]] = {}
+    bad: dict[str, str] = {}
+    for lang, addresses in wanted.items():
+        for address in dict.fromkeys(addresses):
+            if ADDRESS.match(parseaddr(address)[1]) and parseaddr(address)[1] == address:
+                good.setdefault(lang, []).append(address)
+            else:
+                bad[address] = "not a valid e-mail address"
+    return good, bad
+
+
+def _loops(signals: dict[str, Any], t: Any) -> list[dict[str, str]]:
+    return [{"name": t.gettext(name),
+             "status": t.gettext(LOOP_STATUS.get(signals.get(f"loop_{lid}", {}).get("state"),
+                                                 "–"))}
+            for lid, name in LOOP_NAMES.items()]
+
+
+def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
+            to: list[str]) -> EmailMessage:
+    """One language's message: text and HTML alternatives, the PDF attached."""
+    t = load_translations(config.locales_dir, lang)
+    fmt = Formatter(lang, load_formats(config.locales_dir)[lang], t)
+    date = dt.date.fromisoformat(payload["issue_date"])
+    signals = payload["signals"]
+    stance = t.gettext(STANCE_LABELS.get(signals["macro_stance"]["state"], "–"))
+    flips = [t.gettext("%(title)s: from %(before)s to %(after)s") % {
+        "title": t.gettext(SIGNAL_TITLES.get(f["id"], f["id"])),
+        "before": state_word(t, f["before"]), "after": state_word(t, f["after"])}
+        for f in payload.get("changes", {}).get("flips", [])]
+    title = t.gettext(config.report.title)
+    subject = t.gettext("%(title)s, %(date)s: %(stance)s") % {
+        "title": title, "date": fmt.date(date), "stance": stance}
+    if payload.get("sample"):
+        subject = t.gettext("[SAMPLE DATA] %(subject)s") % {"subject": subject}
+    web = (f"{config.email.web_url.rstrip('/')}/{date:%Y/%m/%d}/{lang}/"
+           if config.email.web_url else "")
+    ctx = {"lang": lang, "subject": subject, "title": title, "stance": stance,
+           "issue_date_text": fmt.date(date), "loops": _loops(signals, t), "flips": flips,
+           "web_url": web, "sample": payload.get("sample", False)}
+    html = render_html(environment(config.templates_dir, t, lang), "email.html.j2", ctx)
+    text = render_html(environment(config.templates_dir, t, lang, autoescape=False),
+                       "email.txt.j2", ctx)
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = config.email.sender
+    msg["To"] = config.email.sender  # recipients go in Bcc: no one sees the list
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(config.email.sender)[1].split("@")[-1])
+    if config.email.list_unsubscribe:
+        msg["List-Unsubscribe"] = f"<{config.email.list_unsubscribe}>"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    pdf = issue / f"reportgen-{date.isoformat()}-{lang}.pdf"
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf",
+                       filename=pdf.name)
+    msg["Content-Language"] = lang  # after the parts: making multipart moves Content-* down
+    return msg
+
+
+def _connect(s: Smtp) -> smtplib.SMTP:
+    try:
+        if s.security == "ssl":
+            server = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                      context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+        if s.user:
+            server.login(s.user, s.password)
+        return server
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SourceUnavailableError(
+            f"SMTP server {s.host}:{s.port}: {_why(exc)}; nothing was sent") from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError) or "timed out" in str(exc):
+        return "no answer within the timeout"  # smtplib wraps read timeouts as disconnects
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "login refused (check REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD)"
+    return str(exc) or type(exc).__name__
+
+
+def send(config: Config, issue_date: dt.date, languages: list[str],
+         to: list[str] | None = None, force: bool = False) -> Report:
+    """E-mail the issue of `issue_date` in each language to whoever has not had it."""
+    issue = issue_dir(config.output_dir, issue_date)
+    try:
+        payload = json.loads((issue / SIGNALS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PublishError(f"{issue}: no published issue for {issue_date}; run "
+                           f"`reportgen run --date {issue_date}` first") from None
+    if payload.get("sample") and not force:
+        raise PublishError(f"issue {issue_date} was built on sample data, not real "
+                           "observations; not sending it (pass --force to send anyway)")
+    if to:
+        good, bad = recipients(replace_recipients(config, to, languages), languages)
+    else:
+        good, bad = recipients(config, languages)
+    ledger_path = issue / LEDGER
+    ledger = json.loads(ledger_path.read_text("utf-8")) if ledger_path.is_file() else {}
+    report = Report(refused=dict(bad))
+    todo = {}
+    for lang, addresses in good.items():
+        if not (issue / f"reportgen-{issue_date.isoformat()}-{lang}.pdf").is_file():
+            raise PublishError(f"{issue}: no {lang} PDF in this issue; rebuild it with "
+                               f"`reportgen run --date {issue_date} --lang {lang}`")
+        done = set(ledger.get(lang, []))
+        report.skipped[lang] = [a for a in addresses if a in done]
+        todo[lang] = [a for a in addresses if a not in done]
+    if not any(todo.values()):
+        return report
+    server = _connect(smtp_settings(config))
+    try:
+        for lang, addresses in todo.items():
+            if not addresses:
+                continue
+            msg = compose(config, issue, payload, lang, addresses)
+            try:
+                refused = server.send_message(msg, to_addrs=addresses)
+            except smtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients
+            except (OSError, smtplib.SMTPException) as exc:
+                raise SourceUnavailableError(
+                    f"SMTP server: {_why(exc)} while sending the {lang} issue; "
+                    "already-sent addresses are recorded, rerun to send the rest") from None
+            for address, (code, reason) in refused.items():
+                report.refused[address] = f"{code} {reason.decode(errors='replace')}"
+            delivered = [a for a in addresses if a not in refused]
+            report.sent[lang] = delivered
+            ledger[lang] = sorted(set(ledger.get(lang, [])) | set(delivered))
+            write_json(ledger_path, ledger)
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            server.quit()
+    return report
+
+
+def replace_recipients(config: Config, to: list[str], languages: list[str]) -> Config:
+    """`--to` sends the given languages to exactly these addresses."""
+    from dataclasses import replace
+
+    return replace(config, email=replace(config.email, recipients_csv="",
+                                         recipients={lang: list(to) for lang in languages}))

@@ -1,0 +1,147 @@
+"""E-mail delivery against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+import socket
+import threading
+from dataclasses import replace
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from reportgen import PROJECT_ROOT
+from reportgen.config import load_config, with_overrides
+from reportgen.deliver import LEDGER, send
+from reportgen.errors import PublishError, SourceUnavailableError
+from tests.conftest import ISSUE_DATE, run_cli
+
+
+class Inbox:
+    """Keeps every message; refuses RCPT for addresses at refused.example."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def issue(built, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(built.folder, out / ISSUE_DATE.isoformat())
+    return out
+
+
+def config_for(out, port, **email_kw):
+    cfg = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"), output_dir=str(out),
+                         languages=["en", "zh-Hant"])
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "timeout": 3,
+                "sender": "Macro Weekly <weekly@example.org>",
+                "list_unsubscribe": "mailto:leave@example.org",
+                "web_url": "https://example.org/weekly",
+                "recipients": {"en": ["a@example.org", "x@refused.example", "not an address"],
+                               "zh-Hant": ["b@example.org"]}, **email_kw}
+    mail = replace(cfg.email, **settings)
+    return replace(cfg, email=mail)
+
+
+def test_refuses_sample_issues_unless_forced(issue, smtp):
+    inbox, port = smtp
+    with pytest.raises(PublishError, match="sample data"):
+        send(config_for(issue, port), ISSUE_DATE, ["en", "zh-Hant"])
+    assert inbox.messages == []
+
+
+def test_sends_one_message_per_language_and_never_twice(issue, smtp):
+    inbox, port = smtp
+    cfg = config_for(issue, port)
+    report = send(cfg, ISSUE_DATE, ["en", "zh-Hant"], force=True)
+    assert report.sent == {"en": ["a@example.org"], "zh-Hant": ["b@example.org"]}
+    assert set(report.refused) == {"x@refused.example", "not an address"}
+    assert len(inbox.messages) == 2
+    by_lang = {}
+    for rcpts, raw in inbox.messages:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        by_lang[msg["Content-Language"]] = (rcpts, msg)
+    rcpts, en = by_lang["en"]
+    assert rcpts == ["a@example.org"] and "a@example.org" not in str(en["To"])
+    assert en["Message-ID"] and en["Date"] and en["List-Unsubscribe"] == (
+        "<mailto:leave@example.org>")
+    assert en.get_content_type() == "multipart/mixed"
+    parts = [p.get_content_type() for p in en.walk()]
+    assert parts[:4] == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html"]
+    pdf = next(p for p in en.walk() if p.get_content_type() == "application/pdf")
+    assert pdf.get_content()[:5] == b"%PDF-"
+    assert "https://example.org/weekly/2026/11/23/en/" in en.get_body(("html",)).get_content()
+    _, zh = by_lang["zh-Hant"]
+    assert zh["Subject"].startswith("【示範資料】總經流動性週報")  # RFC 2047 decoded
+    assert "五大回饋循環" in zh.get_body(("plain",)).get_content()
+
+    again = send(cfg, ISSUE_DATE, ["en", "zh-Hant"], force=True)
+    # the retry skips who already has it; only the refused address is tried again
+    assert again.skipped == {"en": ["a@example.org"], "zh-Hant": ["b@example.org"]}
+    assert again.sent == {"en": []} and "x@refused.example" in again.refused
+    assert len(inbox.messages) == 2  # nobody got anything twice
+
+
+def test_unreachable_or_silent_server_is_a_clear_error(issue):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    with pytest.raises(SourceUnavailableError, match="connection refused"):
+        send(config_for(issue, port), ISSUE_DATE, ["en"], force=True)
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts, never greets
+    cfg = config_for(issue, silent.getsockname()[1], timeout=1)
+    with pytest.raises(SourceUnavailableError, match="no answer within the timeout"):
+        send(cfg, ISSUE_DATE, ["en"], force=True)
+    silent.close()
+    assert not (issue / ISSUE_DATE.isoformat() / LEDGER).exists()
+
+
+def test_a_dropped_connection_is_reported(issue):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def hang_up():
+        conn, _ = server.accept()
+        conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    with pytest.raises(SourceUnavailableError, match="closed the connection"):
+        send(config_for(issue, server.getsockname()[1]), ISSUE_DATE, ["en"], force=True)
+    server.close()
+
+
+def test_cli_says_why_and_exits_non_zero_on_sample(issue):
+    r = run_cli("send", "--date", ISSUE_DATE.isoformat(), "--output", str(issue), "--to",
+                "a@example.org")
+    assert r.returncode != 0 and "sample data" in r.stderr and "--force" in r.stderr
