@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--page-size", default=None, help="A4 or Letter")
     run.add_argument("--pdf-charts", default=None, help="charts in the PDF: svg or png")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+    run.add_argument("--no-wait", action="store_true",
+                     help="exit at once if another run (e.g. the weekly job) is in progress "
+                          "instead of waiting up to schedule.lock_timeout seconds")
 
     pack = sub.add_parser("charts", help="write the charts alone, 16:9, one per file, "
                                          "for slides (the meeting chart pack)")
@@ -64,6 +67,11 @@ def parser() -> argparse.ArgumentParser:
     pack.add_argument("--config", type=Path, default=None)
     pack.add_argument("--output", default=None, help="output folder (default from config)")
     pack.add_argument("-q", "--quiet", action="store_true")
+
+    sch = sub.add_parser("schedule", help="run the weekly job at the configured time "
+                                          "(build, then send/publish as configured)")
+    sch.add_argument("--config", type=Path, default=None)
+    sch.add_argument("--output", default=None, help="output folder (default from config)")
 
     snd = sub.add_parser("send", help="e-mail a published issue, one message per language")
     snd.add_argument("--date", type=_date, default=None, help="issue date (default: today)")
@@ -104,6 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from reportgen.pipeline import build
+    from reportgen.scheduler import run_lock
 
     config = with_overrides(load_config(args.config), languages=args.lang,
                             formats=args.formats, workers=args.workers,
@@ -111,7 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                             pdf_charts=args.pdf_charts)
     issue_date = args.date or dt.date.today()
     console = Console(stderr=True, quiet=args.quiet)
-    with console.status("Starting", spinner="dots") as status:
+    with (run_lock(config.output_dir, wait=not args.no_wait,
+                   timeout=config.schedule.lock_timeout),
+          console.status("Starting", spinner="dots") as status):
         result = build(config, issue_date, progress=lambda msg: status.update(msg))
     if args.quiet:
         return 0
@@ -149,6 +160,22 @@ def cmd_charts(args: argparse.Namespace) -> int:
         print(f"{len(result.files)} charts written to {result.folder} "
               f"in {result.seconds:.1f} s")
     return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from reportgen.scheduler import run_forever
+
+    config = with_overrides(load_config(args.config), output_dir=args.output)
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(config.output_dir / "reportgen-schedule.log",
+                                  encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for chatty in ("weasyprint", "fontTools", "matplotlib"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    return run_forever(config)
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -206,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        commands = {"run": cmd_run, "charts": cmd_charts, "send": cmd_send,
+        commands = {"run": cmd_run, "charts": cmd_charts, "schedule": cmd_schedule,
+                    "send": cmd_send,
                     "publish": cmd_publish,
                     "serve": cmd_serve, "config": cmd_config}
         return commands[args.command](args)

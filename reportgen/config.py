@@ -67,6 +67,21 @@ class EmailConfig:
     list_unsubscribe: str = _opt("", "List-Unsubscribe header value (mailto: or https: URL).")
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    day: str = _opt("monday", "Weekday of the weekly run.", choices=WEEKDAYS)
+    time: str = _opt("07:00", "Time of day of the weekly run, HH:MM.")
+    timezone: str = _opt("America/New_York", "IANA time zone of day and time.")
+    send: bool = _opt(False, "E-mail the issue after the weekly run.")
+    publish: bool = _opt(False, "Rebuild the static site after the weekly run.")
+    operator_email: str = _opt("", "Address told when a scheduled run fails (optional).")
+    lock_timeout: int = _opt(900, "Seconds an on-demand run waits for a running job.",
+                             minimum=0)
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     templates: str = _opt("templates", "Jinja templates (base layout, one partial per section).")
@@ -81,6 +96,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     data: DataConfig = field(default_factory=DataConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     base_dir: Path = PROJECT_ROOT
     source_file: Path | None = None
@@ -116,7 +132,8 @@ class Config:
 
 
 _SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig,
-                               "email": EmailConfig, "paths": PathsConfig}
+                               "email": EmailConfig, "schedule": ScheduleConfig,
+                               "paths": PathsConfig}
 
 
 def _check_value(where: str, spec: Any, value: Any) -> Any:
@@ -145,6 +162,10 @@ def _check_value(where: str, spec: Any, value: Any) -> Any:
             raise ConfigError(f"{where}: unknown value {bad[0]!r}; use one of "
                               + ", ".join(meta["choices"]))
         return list(dict.fromkeys(value))
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")

@@ -31,8 +31,9 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every published file (the run lock, a dot-file beside the issues, is not output)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file()}
+            if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")}
 
 
 def assert_failed_cleanly(result, workspace: Path, before: dict[str, bytes], *fragments: str):

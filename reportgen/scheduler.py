@@ -1,0 +1,210 @@
+"""The weekly job: `reportgen schedule` runs build (and optionally send and publish) at the
+configured weekday and time, never two runs at once, catching up once after downtime.
+
+A run holds an advisory lock on <output>/.reportgen.lock (released by the kernel if the
+process dies), which on-demand `reportgen run` respects too. SIGTERM or SIGINT abandons a
+run in progress; since builds publish only complete issues from a staging folder, nothing
+half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reportgen.config import WEEKDAYS, Config
+from reportgen.errors import ConfigError, PublishError, ReportgenError
+
+log = logging.getLogger(__name__)
+LOCK_FILE = ".reportgen.lock"
+STATE_FILE = ".schedule-state.json"
+
+
+class Stop(BaseException):
+    """Raised by the signal handler to leave the loop (and abandon a run in progress).
+
+    A BaseException, like KeyboardInterrupt, so the run's error handling does not swallow it.
+    """
+
+
+@contextlib.contextmanager
+def run_lock(output_dir: Path, wait: bool, timeout: float) -> Iterator[None]:
+    """Hold the output folder's run lock; wait up to `timeout` s, or fail at once."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / LOCK_FILE
+    with path.open("a+") as fh:
+        deadline = time.monotonic() + (timeout if wait else 0)
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise PublishError(
+                        f"{path}: another reportgen run is in progress ({holder}); "
+                        + ("waited " + f"{timeout:.0f} s; " if wait else "")
+                        + "try again when it has finished") from None
+                time.sleep(0.5)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"schedule.timezone: unknown time zone {name!r}; use an IANA name "
+                          "such as America/New_York") from None
+
+
+def slot_time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"schedule.time: {text!r} is not a time; use HH:MM") from None
+
+
+def last_slot(now: dt.datetime, day: str, at: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The most recent scheduled instant at or before `now` (aware datetimes)."""
+    local = now.astimezone(tz)
+    days_back = (local.weekday() - WEEKDAYS.index(day)) % 7
+    candidate = dt.datetime.combine(local.date() - dt.timedelta(days=days_back), at, tzinfo=tz)
+    if candidate > local:
+        candidate -= dt.timedelta(days=7)
+    return candidate
+
+
+def _read_state(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(json.loads(path.read_text("utf-8"))["last_slot"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write_state(path: Path, slot: dt.datetime) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"last_slot": slot.isoformat()}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def catch_up(config: Config, now: dt.datetime, job: Callable[[], None]) -> bool:
+    """Run `job` once if the last scheduled slot passed while we were not running.
+
+    A first start with no record runs nothing: there was no scheduled run to miss.
+    """
+    s = config.schedule
+    slot = last_slot(now, s.day, slot_time(s.time), zone(s.timezone))
+    state = config.output_dir / STATE_FILE
+    previous = _read_state(state)
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    if previous is None or previous >= slot:
+        if previous is None:
+            _write_state(state, slot)
+        return False
+    log.info("missed the run of %s: catching up once", slot.isoformat())
+    _write_state(state, slot)  # recorded first, so a crash in the job never repeats it
+    job()
+    return True
+
+
+def weekly_job(config: Config) -> None:
+    """Build today's issue, then send and publish it as configured; failures are logged."""
+    from reportgen.pipeline import build
+
+    today = dt.datetime.now(zone(config.schedule.timezone)).date()
+    with run_lock(config.output_dir, wait=True, timeout=config.schedule.lock_timeout):
+        result = build(config, today)
+        log.info("issue %s written in %.1f s", today, result.seconds)
+        if config.schedule.send:
+            from reportgen.deliver import send
+
+            send(config, today, config.report.languages)
+        if config.schedule.publish:
+            from reportgen.site import build_site
+
+            build_site(config.output_dir, config.locales_dir)
+
+
+def _guarded(config: Config) -> Callable[[], None]:
+    def run() -> None:
+        slot_file = config.output_dir / STATE_FILE
+        s = config.schedule
+        _write_state(slot_file, last_slot(dt.datetime.now(dt.UTC), s.day, slot_time(s.time),
+                                          zone(s.timezone)))
+        try:
+            weekly_job(config)
+        except ReportgenError as exc:
+            log.error("scheduled run failed: %s", exc)
+            _tell_operator(config, str(exc))
+        except Exception as exc:  # keep the scheduler alive whatever a run does
+            log.exception("scheduled run crashed")
+            _tell_operator(config, f"{type(exc).__name__}: {exc}")
+
+    return run
+
+
+def _tell_operator(config: Config, problem: str) -> None:
+    if not config.schedule.operator_email:
+        return
+    from email.message import EmailMessage
+
+    from reportgen.deliver import _connect, smtp_settings
+
+    msg = EmailMessage()
+    msg["Subject"] = "reportgen: the scheduled run failed"
+    msg["From"] = config.email.sender
+    msg["To"] = config.schedule.operator_email
+    msg.set_content(f"The weekly reportgen run failed:\n\n{problem}\n\nSee the log for details.")
+    try:
+        server = _connect(smtp_settings(config))
+        with contextlib.closing(server):
+            server.send_message(msg)
+    except (ReportgenError, OSError) as exc:
+        log.error("could not tell the operator: %s", exc)
+
+
+def run_forever(config: Config, poll_seconds: float = 30.0) -> int:
+    """The loop behind `reportgen schedule`; returns when SIGTERM or SIGINT arrives."""
+    import schedule
+
+    s = config.schedule
+    tz, at = zone(s.timezone), slot_time(s.time)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stop(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    job = _guarded(config)
+    try:
+        catch_up(config, dt.datetime.now(dt.UTC), job)
+        getattr(schedule.every(), s.day).at(at.strftime("%H:%M"), s.timezone).do(job)
+        log.info("waiting for %s %s %s (next run %s)", s.day, s.time, tz.key,
+                 schedule.next_run())
+        while True:
+            schedule.run_pending()
+            time.sleep(max(1.0, min(poll_seconds, schedule.idle_seconds() or poll_seconds)))
+    except Stop as why:
+        log.info("stopped by %s; no run left half-done", why)
+        return 0
+    finally:
+        schedule.clear()

@@ -1,0 +1,107 @@
+"""The weekly job: the slot arithmetic, catching up once, the run lock, and stopping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from reportgen import PROJECT_ROOT
+from reportgen.config import load_config, with_overrides
+from reportgen.errors import PublishError
+from reportgen.scheduler import STATE_FILE, _write_state, catch_up, last_slot, run_lock, zone
+from tests.conftest import run_cli
+
+NY = zone("America/New_York")
+
+
+def test_last_slot_is_the_latest_monday_seven_new_york_time():
+    at = dt.time(7, 0)
+    # Monday 23 Nov 2026, 11:00 UTC = 06:00 in New York: this week's slot is still ahead
+    slot = last_slot(dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC), "monday", at, NY)
+    assert slot == dt.datetime(2026, 11, 16, 7, 0, tzinfo=NY)
+    slot = last_slot(dt.datetime(2026, 11, 23, 12, 30, tzinfo=dt.UTC), "monday", at, NY)
+    assert slot == dt.datetime(2026, 11, 23, 7, 0, tzinfo=NY)
+    slot = last_slot(dt.datetime(2026, 11, 26, 0, 0, tzinfo=dt.UTC), "monday", at, NY)
+    assert slot.date() == dt.date(2026, 11, 23)
+
+
+def config(tmp_path):
+    return with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+                          output_dir=str(tmp_path / "out"))
+
+
+def test_catches_up_once_after_downtime_never_twice(tmp_path):
+    cfg = config(tmp_path)
+    runs = []
+    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    assert not catch_up(cfg, now, lambda: runs.append(1))  # first start: nothing was missed
+    # the machine was off over the next Monday's slot
+    later = now + dt.timedelta(days=7)
+    assert catch_up(cfg, later, lambda: runs.append(1))
+    assert not catch_up(cfg, later, lambda: runs.append(1))
+    assert runs == [1]
+
+
+def test_on_demand_run_exits_or_waits_while_the_weekly_job_runs(tmp_path):
+    cfg = config(tmp_path)
+    with run_lock(cfg.output_dir, wait=False, timeout=0):
+        r = run_cli("run", "--no-wait", "--lang", "en", "--format", "html",
+                    "--output", str(cfg.output_dir))
+        assert r.returncode != 0
+        assert "another reportgen run is in progress" in r.stderr and f"pid {os.getpid()}" in (
+            r.stderr)
+        with (pytest.raises(PublishError, match="waited 1 s"),
+              run_lock(cfg.output_dir, wait=True, timeout=1)):
+            pass
+    with run_lock(cfg.output_dir, wait=False, timeout=0):  # released again afterwards
+        pass
+
+
+def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
+    cfg = config(tmp_path)
+    cfg.output_dir.mkdir(parents=True)
+    s = cfg.schedule
+    _write_state(cfg.output_dir / STATE_FILE,
+                 last_slot(dt.datetime.now(dt.UTC), s.day, dt.time.fromisoformat(s.time),
+                           zone(s.timezone)))  # up to date: no catch-up run
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "schedule", "--output",
+                             str(cfg.output_dir)], stderr=subprocess.PIPE, text=True)
+    log = cfg.output_dir / "reportgen-schedule.log"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "waiting for" not in (
+            log.read_text() if log.exists() else ""):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    text = log.read_text()
+    assert "waiting for monday 07:00 America/New_York" in text and "stopped by SIGTERM" in text
+    assert not list(cfg.output_dir.glob(".staging-*"))
+
+
+
+def test_sigterm_during_a_catch_up_run_leaves_no_partial_issue(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "reportgen.toml").write_text(
+        '[report]\nlanguages = ["en", "zh-Hant"]\nformats = ["pdf", "html"]\n'
+        'output_dir = "out"\n[paths]\n'
+        + "".join(f'{k} = "{PROJECT_ROOT / k}"\n'
+                  for k in ("templates", "charts", "catalogs", "locales")), encoding="utf-8")
+    _write_state(out / STATE_FILE, dt.datetime(2020, 1, 6, 7, 0, tzinfo=NY))  # long missed
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "schedule"], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob(".staging-*")):
+        time.sleep(0.1)
+    assert list(out.glob(".staging-*")), "the catch-up run never started"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert not list(out.glob(".staging-*"))
+    assert not [p for p in out.iterdir() if p.is_dir()], "a partial issue was published"
+    assert "stopped by SIGTERM" in (out / "reportgen-schedule.log").read_text()
