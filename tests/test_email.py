@@ -145,3 +145,16 @@ def test_cli_says_why_and_exits_non_zero_on_sample(issue):
     r = run_cli("send", "--date", ISSUE_DATE.isoformat(), "--output", str(issue), "--to",
                 "a@example.org")
     assert r.returncode != 0 and "sample data" in r.stderr and "--force" in r.stderr
+
+
+def test_recipients_from_a_csv_with_a_bad_row_reported(issue, smtp, tmp_path):
+    inbox, port = smtp
+    csv_file = tmp_path / "recipients.csv"
+    csv_file.write_text("email,lang\nc@example.org,zh-Hant\nbroken@,en\nd@example.org,en\n",
+                        encoding="utf-8")
+    cfg = config_for(issue, port, recipients={}, recipients_csv=str(csv_file))
+    report = send(cfg, ISSUE_DATE, ["en", "zh-Hant"], force=True)
+    assert report.sent == {"en": ["d@example.org"], "zh-Hant": ["c@example.org"]}
+    assert list(report.refused) == ["broken@"]
+    assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
+        "c@example.org", "d@example.org"]

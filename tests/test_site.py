@@ -90,3 +90,36 @@ def test_a_reader_walks_the_site(site, server):
         assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
         browser.close()
     assert not bad, bad
+
+
+def test_every_link_and_image_on_the_site_answers(site, server):
+    """Crawl from the home page: every relative href and src must answer 200."""
+    import re
+    import urllib.parse
+    import urllib.request
+
+    seen, todo, bad = set(), [f"{server}/index.html"], []
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                body = resp.read()
+                ctype = resp.headers.get_content_type()
+        except Exception as exc:  # noqa: BLE001 - any failure is a broken link
+            bad.append(f"{url}: {exc}")
+            continue
+        if ctype != "text/html":
+            continue
+        for ref in re.findall(rb'(?:href|src)="([^"#]+)"', body):
+            ref = ref.decode()
+            if "://" in ref or ref.startswith("mailto:"):
+                continue
+            target = urllib.parse.urljoin(url, ref)
+            if target.endswith("/"):
+                target += "index.html"
+            todo.append(target)
+    assert not bad, bad[:5]
+    assert len(seen) > 40  # pages, charts, PDFs, feeds
