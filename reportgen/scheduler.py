@@ -2,9 +2,10 @@
 configured weekday and time, never two runs at once, catching up once after downtime.
 
 A run holds an advisory lock on <output>/.reportgen.lock (released by the kernel if the
-process dies), which on-demand `reportgen run` respects too. SIGTERM or SIGINT abandons a
-run in progress; since builds publish only complete issues from a staging folder, nothing
-half-written is left behind.
+process dies), which on-demand `reportgen run` respects too. SIGTERM or SIGINT stops the
+scheduler at once when it is idle, and after the current run when one is in progress
+(raising into the middle of a run could leave a worker pool or a lock half-released);
+builds publish only complete issues, so nothing half-written is ever left behind.
 """
 
 from __future__ import annotations
@@ -30,10 +31,32 @@ STATE_FILE = ".schedule-state.json"
 
 
 class Stop(BaseException):
-    """Raised by the signal handler to leave the loop (and abandon a run in progress).
+    """Raised to leave the loop; a BaseException, like KeyboardInterrupt, so no run's error
+    handling swallows it."""
 
-    A BaseException, like KeyboardInterrupt, so the run's error handling does not swallow it.
-    """
+
+class Stopper:
+    """Signal handling: stop now when idle, or once the run in progress has finished."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.requested: str | None = None
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        self.requested = signal.Signals(signum).name
+        if not self.running:
+            raise Stop(self.requested)
+        log.info("%s received: stopping after the run in progress", self.requested)
+
+    @contextlib.contextmanager
+    def run(self) -> Iterator[None]:
+        self.running = True
+        try:
+            yield
+        finally:
+            self.running = False
+        if self.requested:
+            raise Stop(self.requested)
 
 
 @contextlib.contextmanager
@@ -144,8 +167,12 @@ def weekly_job(config: Config) -> None:
             build_site(config.output_dir, config.locales_dir)
 
 
-def _guarded(config: Config) -> Callable[[], None]:
+def _guarded(config: Config, stopper: Stopper) -> Callable[[], None]:
     def run() -> None:
+        with stopper.run():
+            _run_once()
+
+    def _run_once() -> None:
         slot_file = config.output_dir / STATE_FILE
         s = config.schedule
         _write_state(slot_file, last_slot(dt.datetime.now(dt.UTC), s.day, slot_time(s.time),
@@ -189,12 +216,10 @@ def run_forever(config: Config, poll_seconds: float = 30.0) -> int:
     s = config.schedule
     tz, at = zone(s.timezone), slot_time(s.time)
 
-    def stop(signum: int, _frame: object) -> None:
-        raise Stop(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    job = _guarded(config)
+    stopper = Stopper()
+    signal.signal(signal.SIGTERM, stopper)
+    signal.signal(signal.SIGINT, stopper)
+    job = _guarded(config, stopper)
     try:
         catch_up(config, dt.datetime.now(dt.UTC), job)
         getattr(schedule.every(), s.day).at(at.strftime("%H:%M"), s.timezone).do(job)

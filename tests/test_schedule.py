@@ -85,7 +85,7 @@ def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
 
 
 
-def test_sigterm_during_a_catch_up_run_leaves_no_partial_issue(tmp_path):
+def test_sigterm_during_a_catch_up_run_finishes_it_then_stops(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "reportgen.toml").write_text(
@@ -101,7 +101,13 @@ def test_sigterm_during_a_catch_up_run_leaves_no_partial_issue(tmp_path):
         time.sleep(0.1)
     assert list(out.glob(".staging-*")), "the catch-up run never started"
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert proc.wait(timeout=120) == 0
     assert not list(out.glob(".staging-*"))
-    assert not [p for p in out.iterdir() if p.is_dir()], "a partial issue was published"
-    assert "stopped by SIGTERM" in (out / "reportgen-schedule.log").read_text()
+    issues = [p for p in out.iterdir() if p.is_dir()]
+    assert len(issues) == 1, "the run in progress should finish and publish its issue"
+    names = {p.name for p in issues[0].iterdir()}
+    for lang in ("en", "zh-Hant"):  # complete: every language and format
+        assert {f"reportgen-{issues[0].name}-{lang}.pdf",
+                f"reportgen-{issues[0].name}-{lang}.html"} <= names
+    log = (out / "reportgen-schedule.log").read_text()
+    assert "stopping after the run in progress" in log and "stopped by SIGTERM" in log

@@ -54,7 +54,6 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
             "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
             "alt": alt_text(spec, analysis, narrator), "radar": spec.kind == "radar_table",
-            "stale": "",
         }
     return views
 
