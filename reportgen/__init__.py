@@ -11,3 +11,5 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES: tuple[str, ...] = ("en", "zh-Hant", "zh-Hans")
 FORMATS: tuple[str, ...] = ("pdf", "html")
+# Each language named in itself, for language switches and lists of editions.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}

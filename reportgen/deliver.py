@@ -18,7 +18,7 @@ import re
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -142,7 +142,7 @@ def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
     return msg
 
 
-def _connect(s: Smtp) -> smtplib.SMTP:
+def connect(s: Smtp) -> smtplib.SMTP:
     try:
         if s.security == "ssl":
             server = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
@@ -200,7 +200,7 @@ def send(config: Config, issue_date: dt.date, languages: list[str],
         todo[lang] = [a for a in addresses if a not in done]
     if not any(todo.values()):
         return report
-    server = _connect(smtp_settings(config))
+    server = connect(smtp_settings(config))
     try:
         for lang, addresses in todo.items():
             if not addresses:
@@ -228,7 +228,5 @@ def send(config: Config, issue_date: dt.date, languages: list[str],
 
 def replace_recipients(config: Config, to: list[str], languages: list[str]) -> Config:
     """`--to` sends the given languages to exactly these addresses."""
-    from dataclasses import replace
-
     return replace(config, email=replace(config.email, recipients_csv="",
                                          recipients={lang: list(to) for lang in languages}))

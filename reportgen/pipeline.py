@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import __version__, charts, publish, render, signals, sources
+from reportgen import LANGUAGE_NAMES, __version__, charts, publish, render, signals, sources
 from reportgen.catalog import load_catalog, read_toml
 from reportgen.config import Config
 from reportgen.errors import CatalogError, ConfigError, RenderError
@@ -32,7 +32,6 @@ from reportgen.signals.scorecard import load_scorecards
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
 

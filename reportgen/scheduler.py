@@ -194,7 +194,7 @@ def _tell_operator(config: Config, problem: str) -> None:
         return
     from email.message import EmailMessage
 
-    from reportgen.deliver import _connect, smtp_settings
+    from reportgen.deliver import connect, smtp_settings
 
     msg = EmailMessage()
     msg["Subject"] = "reportgen: the scheduled run failed"
@@ -202,7 +202,7 @@ def _tell_operator(config: Config, problem: str) -> None:
     msg["To"] = config.schedule.operator_email
     msg.set_content(f"The weekly reportgen run failed:\n\n{problem}\n\nSee the log for details.")
     try:
-        server = _connect(smtp_settings(config))
+        server = connect(smtp_settings(config))
         with contextlib.closing(server):
             server.send_message(msg)
     except (ReportgenError, OSError) as exc:

@@ -29,7 +29,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from reportgen import LANGUAGES
+from reportgen import LANGUAGE_NAMES, LANGUAGES
 from reportgen.errors import PublishError
 from reportgen.i18n import load_translations
 from reportgen.narrative import N_
@@ -38,7 +38,6 @@ from reportgen.publish import ISSUE_DIR, SIGNALS_FILE
 SITE_DIR = "site"
 # The site's own words (home, archive, navigation), in the message catalogs like the rest.
 SITE_WORDS = (N_("Home"), N_("Archive"), N_("Latest issue"), N_("Issue"))
-LANGUAGE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
 
 
 @dataclass(frozen=True)
