@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class Indicator:
     sections: tuple[int, ...] = ()
     path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    line: int = 0  # where [ID] stands in the catalog file, for error messages
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ class Catalog:
     indicators: dict[str, Indicator]
     tables: dict[str, dict[str, Any]]
     events: tuple[Event, ...]
+    path: Path | None = None
+
+    def where(self, series_id: str) -> str:
+        """'catalogs/indicators.toml line 12', to point a user at the entry to fix."""
+        ind = self.indicators.get(series_id)
+        name = self.path or "the indicator catalog"
+        return f"{name} line {ind.line}" if ind is not None and ind.line else str(name)
 
     def indicator(self, series_id: str) -> Indicator:
         try:
@@ -68,8 +77,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise CatalogError(f"{path}: not valid TOML ({exc})") from None
 
 
-def _indicator(path: Path, sid: str, raw: dict[str, Any]) -> Indicator:
-    where = f"{path}: [{sid}]"
+def _indicator(path: Path, sid: str, raw: dict[str, Any], line: int = 0) -> Indicator:
+    where = f"{path}: [{sid}]" + (f" (line {line})" if line else "")
     for key in ("title", "short", "source", "units", "units_label", "frequency"):
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise CatalogError(f"{where}: missing or empty key {key!r}")
@@ -84,7 +93,7 @@ def _indicator(path: Path, sid: str, raw: dict[str, Any]) -> Indicator:
         seasonal_adjustment=raw.get("seasonal_adjustment", ""),
         release_lag_days=int(raw.get("release_lag_days", 1)),
         sections=tuple(raw.get("sections", ())), path=raw.get("path"),
-        extra={k: v for k, v in raw.items() if k not in known},
+        extra={k: v for k, v in raw.items() if k not in known}, line=line,
     )
 
 
@@ -106,7 +115,19 @@ def load_catalog(folder: Path) -> Catalog:
     ind_path, ev_path = folder / "indicators.toml", folder / "events.toml"
     raw = read_toml(ind_path)
     tables = raw.pop("tables", {})
-    indicators = {sid: _indicator(ind_path, sid, spec) for sid, spec in raw.items()}
+    lines = _header_lines(ind_path)
+    indicators = {sid: _indicator(ind_path, sid, spec, lines.get(sid, 0))
+                  for sid, spec in raw.items()}
     events = tuple(_event(ev_path, i, e) for i, e in enumerate(read_toml(ev_path).get("event",
                                                                                          [])))
-    return Catalog(indicators=indicators, tables=tables, events=events)
+    return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path)
+
+
+def _header_lines(path: Path) -> dict[str, int]:
+    """Line number of each top-level [ID] header (tomllib does not report positions)."""
+    found = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = re.match(r"^\s*\[\s*([A-Za-z0-9_]+)\s*\]", line)
+        if match:
+            found.setdefault(match.group(1), number)
+    return found

@@ -55,6 +55,30 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true",
                      help="exit at once if another run (e.g. the weekly job) is in progress "
                           "instead of waiting up to schedule.lock_timeout seconds")
+    run.add_argument("--as-of", type=_date, default=None, dest="as_of",
+                     help="rebuild with the data as known on this date (YYYY-MM-DD); the "
+                          "issue date defaults to it; implies --offline except for FRED "
+                          "vintages the store lacks")
+    run.add_argument("--offline", action="store_true",
+                     help="build from the store without fetching first")
+
+    fetch = sub.add_parser("fetch", help="bring the data store up to date (no report)")
+    fetch.add_argument("--series", type=_list, default=None,
+                       help="only these comma-separated series ids")
+    fetch.add_argument("--config", type=Path, default=None)
+    fetch.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+    imp = sub.add_parser("import", help="load downloaded CSV files into the store: FRED's "
+                                        "own downloads or date,value files named SERIES.csv")
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imp.add_argument("--config", type=Path, default=None)
+
+    ind = sub.add_parser("indicators", help="the indicator catalog with each series' last "
+                                            "observation, last fetch and staleness")
+    ind.add_argument("--config", type=Path, default=None)
+
+    doc = sub.add_parser("doctor", help="check the API key, the sources, fonts and the store")
+    doc.add_argument("--config", type=Path, default=None)
 
     pack = sub.add_parser("charts", help="write the charts alone, 16:9, one per file, "
                                          "for slides (the meeting chart pack)")
@@ -118,18 +142,26 @@ def cmd_run(args: argparse.Namespace) -> int:
                             formats=args.formats, workers=args.workers,
                             page_size=args.page_size, output_dir=args.output,
                             pdf_charts=args.pdf_charts)
-    issue_date = args.date or dt.date.today()
+    issue_date = args.date or args.as_of or dt.date.today()
     console = Console(stderr=True, quiet=args.quiet)
     with (run_lock(config.output_dir, wait=not args.no_wait,
                    timeout=config.schedule.lock_timeout),
           console.status("Starting", spinner="dots") as status):
-        result = build(config, issue_date, progress=lambda msg: status.update(msg))
+        result = build(config, issue_date, progress=lambda msg: status.update(msg),
+                       as_of=args.as_of, fetch=not (args.offline or args.as_of))
+    out = Console()
+    if result.fallback:  # said even with --quiet: nobody should mistake this for real data
+        out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
+                  "published unless forced (--force).[/]")
     if args.quiet:
         return 0
-    out = Console()
-    if result.sample:
+    if result.sample and not result.fallback:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
+    if result.stale:
+        out.print(f"[yellow]{len(result.stale)} series could not be updated and are shown as "
+                  f"last stored (marked in the report): {', '.join(result.stale[:10])}"
+                  f"{' ...' if len(result.stale) > 10 else ''}[/]")
     out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
     for f in shown:
@@ -222,6 +254,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from reportgen.sources.commands import fetch_command
+
+    return fetch_command(load_config(args.config), args.series, args.quiet)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from reportgen.sources.commands import import_command
+
+    return import_command(load_config(args.config), args.files)
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from reportgen.sources.commands import indicators_command
+
+    return indicators_command(load_config(args.config))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from reportgen.sources.commands import doctor_command
+
+    return doctor_command(load_config(args.config))
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     load_config(args.config)  # validates the file if there is one
     for key, default, doc in describe():
@@ -236,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "charts": cmd_charts, "schedule": cmd_schedule,
                     "send": cmd_send,
                     "publish": cmd_publish,
-                    "serve": cmd_serve, "config": cmd_config}
+                    "serve": cmd_serve, "config": cmd_config, "fetch": cmd_fetch,
+                    "import": cmd_import, "indicators": cmd_indicators,
+                    "doctor": cmd_doctor}
         return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ from reportgen.errors import ConfigError
 
 CONFIG_NAME = "reportgen.toml"
 PAGE_SIZES = ("A4", "Letter")
-DATA_SOURCES = ("sample",)
+DATA_SOURCES = ("live", "sample")
 SECTION_IDS = ("glance", "changed", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "conclusion")
 
 
@@ -46,8 +46,43 @@ class ReportConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = _opt("sample", "Where observations come from; 'sample' = bundled sample data.",
+    source: str = _opt("live", "Where observations come from: live (FRED, New York Fed and your "
+                       "CSV files, kept in the store) or sample (the bundled synthetic sample).",
                        choices=DATA_SOURCES)
+    store: str = _opt("data/reportgen.sqlite", "The embedded store (SQLite) of observations, "
+                      "vintages, metadata and the fetch log (relative to the config file).")
+    fred_api_key: str = _opt("", "FRED API key (env FRED_API_KEY wins). With a key, FRED is "
+                             "read through its API with vintages; without, from the keyless "
+                             "CSV download.")
+    fred_api_url: str = _opt("https://api.stlouisfed.org/fred", "FRED API base URL (env "
+                             "REPORTGEN_FRED_API_URL), for mirrors, proxies and tests.")
+    fred_csv_url: str = _opt("https://fred.stlouisfed.org/graph/fredgraph.csv", "FRED's keyless "
+                             "CSV download (env REPORTGEN_FRED_CSV_URL).")
+    nyfed_url: str = _opt("https://markets.newyorkfed.org", "New York Fed Markets API base URL "
+                          "(env REPORTGEN_NYFED_URL).")
+    timeout: int = _opt(20, "Seconds to wait for any one answer from a source.", minimum=1)
+    retries: int = _opt(4, "Retries after a timeout, a dropped connection, 429 or 5xx "
+                        "(with exponential backoff and jitter; Retry-After is honoured).",
+                        minimum=0)
+    backoff: float = _opt(1.0, "Seconds before the first retry; doubles each time (capped at "
+                          "30 s).", minimum=0)
+    fred_per_second: float = _opt(2.0, "Requests a second to FRED, shared by all threads (FRED "
+                                  "answers bursts above about 2 a second with 429).", minimum=0)
+    fred_per_minute: int = _opt(120, "Requests a minute to FRED per key (FRED's limit).",
+                                minimum=1)
+    nyfed_per_second: float = _opt(4.0, "Requests a second to the New York Fed.", minimum=0)
+    threads: int = _opt(4, "Series fetched at once (the rate budget is shared).", minimum=1)
+    revision_window_days: int = _opt(400, "An incremental fetch re-reads this many days before "
+                                     "the last stored observation, to catch revisions "
+                                     "(0 = the whole history).", minimum=0)
+    vintage_days: int = _opt(730, "A first fetch with an API key keeps every vintage of the "
+                             "last this many days; older as-of dates are read from FRED on "
+                             "demand.", minimum=0)
+    stale_after_days: int = _opt(3, "A series not fetched successfully for this many days "
+                                 "before the issue date is marked stale in the report.",
+                                 minimum=0)
+    store_timeout: int = _opt(60, "Seconds to wait for another process writing the store "
+                              "before giving up and saying who holds it.", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -130,6 +165,10 @@ class Config:
     def notes_dir(self) -> Path:
         return self.path(self.paths.notes)
 
+    @property
+    def store_path(self) -> Path:
+        return self.path(self.data.store)
+
 
 _SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig,
                                "email": EmailConfig, "schedule": ScheduleConfig,
@@ -172,6 +211,12 @@ def _check_value(where: str, spec: Any, value: Any) -> Any:
         if value < meta.get("minimum", value):
             raise ConfigError(f"{where}: must be at least {meta['minimum']}, got {value}")
         return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if value < meta.get("minimum", value):
+            raise ConfigError(f"{where}: must be at least {meta['minimum']}, got {value}")
+        return float(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
     if "choices" in meta and value not in meta["choices"]:

@@ -47,6 +47,10 @@ class BuildResult:
     seconds: float
     sample: bool
     timings: dict[str, float] = field(default_factory=dict)
+    as_of: dt.date | None = None
+    fallback: str | None = None
+    stale: list[str] = field(default_factory=list)
+    fetch: Any = None
 
 
 def file_stem(issue_date: dt.date, lang: str) -> str:
@@ -153,7 +157,7 @@ def _events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
 
 
 def _what_changed(config: Config, content: Content, store: Any, analysis: signals.Analysis,
-                  issue_date: dt.date) -> Changes:
+                  issue_date: dt.date, as_of: dt.date) -> Changes:
     """Compare with the latest earlier issue's signals.json, or, for a first issue, with
     the signals recomputed from the data as they stood a week earlier."""
     notable = content.cards.get("changes", {}).get("notable", {})
@@ -162,17 +166,24 @@ def _what_changed(config: Config, content: Content, store: Any, analysis: signal
         previous_date, prev = found
         return compare(analysis.signals, prev, notable, "previous_issue",
                        previous_date.isoformat())
-    previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
-    before = signals.analyse(store.snapshot(previous_date), content.cards, content.triggers,
+    previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
+    before = signals.analyse(store.snapshot(previous_date, config.data.stale_after_days),
+                             content.cards, content.triggers,
                              content.thresholds,
                              previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     prev = {k: v.to_json() for k, v in before.signals.items()}
     return compare(analysis.signals, prev, notable, "recomputed", previous_date.isoformat())
 
 
-def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None
-          ) -> BuildResult:
-    """Write one issue: every configured language and format, published atomically."""
+def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
+          as_of: dt.date | None = None, fetch: bool = True) -> BuildResult:
+    """Write one issue: every configured language and format, published atomically.
+
+    `as_of` (default: the issue date) is the date the data are read as known on; `fetch`
+    brings the store up to date first (live data only).
+    """
+    rebuilt = as_of is not None
+    as_of = as_of or issue_date
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -188,15 +199,19 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     t = lap("content", t0)
 
     progress("Loading data")
-    store = sources.gather(config, content.catalog)
-    snapshot = store.snapshot(issue_date)
-    t = lap("sources", t)
+    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress)
+    store = gathered.store
+    try:
+        snapshot = store.snapshot(as_of, config.data.stale_after_days)
+        t = lap("sources", t)
 
-    progress("Computing signals")
-    previous_date = issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
-    analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
-                               previous_date)
-    analysis.changes = _what_changed(config, content, store, analysis, issue_date)
+        progress("Computing signals")
+        previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
+        analysis = signals.analyse(snapshot, content.cards, content.triggers,
+                                   content.thresholds, previous_date)
+        analysis.changes = _what_changed(config, content, store, analysis, issue_date, as_of)
+    finally:
+        store.close()
     previous_date = dt.date.fromisoformat(analysis.changes.previous_date)
     t = lap("signals", t)
 
@@ -226,11 +241,11 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         for lang in languages:
             narrator = narrators[lang]
             views = chart_views(content.specs, content.style, analysis, drawn, narrator,
-                                _events(content))
+                                _events(content), snapshot.provenance)
             print_views = views if config.report.pdf_charts == "svg" else {
                 k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} for k, v in views.items()}
-            extra = language_extras(analysis, narrator, content.catalog, store, snapshot,
-                                    previous_date)
+            extra = language_extras(analysis, narrator, content.catalog, snapshot,
+                                    previous_date, rebuilt, gathered.fallback)
             extra["notes"] = load_notes(config.notes_dir, issue_date,
                                         [s["id"] for s in content.sections], lang)
             stem = file_stem(issue_date, lang)
@@ -260,6 +275,9 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                    "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of
                    else None,
                    "sample": analysis.sample, "reportgen": __version__,
+                   "as_of": as_of.isoformat(), "fallback": gathered.fallback,
+                   "stale": {sid: _stale_entry(snapshot.provenance[sid])
+                             for sid in snapshot.stale()},
                    "signals": {k: v.to_json() for k, v in analysis.signals.items()},
                    "changes": asdict(analysis.changes)}
         publish.write_json(staging / publish.SIGNALS_FILE, payload)
@@ -274,7 +292,16 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         publish.discard(staging)
         raise
     return BuildResult(issue_date, analysis.data_as_of, folder, files,
-                       time.perf_counter() - t0, analysis.sample, timings)
+                       time.perf_counter() - t0, analysis.sample, timings, as_of,
+                       gathered.fallback, snapshot.stale(), gathered.report)
+
+
+def _stale_entry(prov: Any) -> dict[str, str | None]:
+    """What signals.json (and so the e-mail and the site) says of a stale series."""
+    return {"last_fetched": prov.fetched_at.isoformat(timespec="seconds")
+            if prov.fetched_at else None,
+            "last_observation": prov.last_date.isoformat() if prov.last_date else None,
+            "error": prov.last_error or None}
 
 
 def _chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Any
@@ -315,8 +342,11 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
                               "charts: " + ", ".join(sorted(known)))
         specs = [s for s in specs if s.section in wanted]
     progress("Loading data and computing signals")
-    store = sources.gather(config, content.catalog)
-    snapshot = store.snapshot(issue_date)
+    gathered = sources.gather(config, content.catalog, issue_date, fetch=False)
+    try:
+        snapshot = gathered.store.snapshot(issue_date, config.data.stale_after_days)
+    finally:
+        gathered.store.close()
     analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
                                issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     t = content.translations[lang]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reportgen.config import WEEKDAYS, Config
 from reportgen.errors import ConfigError, PublishError, ReportgenError
+from reportgen.locking import file_lock
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".reportgen.lock"
@@ -59,36 +59,16 @@ class Stopper:
             raise Stop(self.requested)
 
 
-@contextlib.contextmanager
-def run_lock(output_dir: Path, wait: bool, timeout: float) -> Iterator[None]:
+def run_lock(output_dir: Path, wait: bool, timeout: float) -> contextlib.AbstractContextManager:
     """Hold the output folder's run lock; wait up to `timeout` s, or fail at once."""
-    output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / LOCK_FILE
-    with path.open("a+") as fh:
-        deadline = time.monotonic() + (timeout if wait else 0)
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.seek(0)
-                    holder = fh.read().strip() or "another process"
-                    raise PublishError(
-                        f"{path}: another reportgen run is in progress ({holder}); "
-                        + ("waited " + f"{timeout:.0f} s; " if wait else "")
-                        + "try again when it has finished") from None
-                time.sleep(0.5)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
-        fh.flush()
-        try:
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def busy(holder: str, waited: float) -> PublishError:
+        return PublishError(f"{path}: another reportgen run is in progress ({holder}); "
+                            + (f"waited {waited:.0f} s; " if wait else "")
+                            + "try again when it has finished")
+
+    return file_lock(path, timeout if wait else 0, busy, poll=0.5)
 
 
 def zone(name: str) -> ZoneInfo:

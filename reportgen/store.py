@@ -1,34 +1,101 @@
-"""The store: every observation the report may use, read as known on a given date.
+"""The store: every observation the report may use, with when it was known, read as of a date.
 
-This first store keeps observations in memory, loaded by the sources stage at start-up.
-Reads are point in time: an observation counts as known once its period has ended and its
-usual publication lag (from the indicator catalog) has passed, so a report built for a past
-date sees no data that had not been published yet.
+An embedded SQLite database (standard library, one file, WAL journal) holds observations
+with their real-time period, series metadata, user tables and a fetch log. Each value is
+kept with `known_from` and `known_until`, the ALFRED idea of a vintage:
+
+- FRED with an API key reports real-time periods: the first print and every revision of an
+  observation are separate rows, so a read "as known on D" is exact.
+- Sources without vintages (fredgraph CSV, New York Fed, user CSV, imports, the sample) give
+  only today's values. A value's first appearance has no known_from; it counts as known
+  from its period end plus the usual publication lag (from the indicator catalog). When a
+  later fetch sees it revised, the old row is closed and the new one starts that day, so
+  the store builds its own vintages from then on.
+
+Every write of one series is one transaction: a fetch that dies halfway (network error,
+kill -9, full disk) leaves that series as it was. Writers also hold a lock file beside the
+database, so two processes never interleave their fetches and the one that waits can be
+told who holds it; readers are never blocked (WAL).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from reportgen.catalog import Catalog, Indicator
+from reportgen.errors import SourceError
+from reportgen.locking import file_lock
+
+SCHEMA_VERSION = 1
+OPEN_END = "9999-12-31"
+UNKNOWN = ""  # known_from of a value whose publication date is estimated, not recorded
+VINTAGE_SOURCES = ("fred",)  # sources that report real-time periods
 
 _PERIOD_END = {
     "monthly": pd.offsets.MonthEnd(0),
     "quarterly": pd.offsets.QuarterEnd(0),
 }
 
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a series came from, for the appendix and stale/sample flags."""
-
-    source: str
-    fetched_at: dt.datetime
-    sample: bool
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,               -- fred | fredgraph | nyfed | csv | import | sample
+    title TEXT NOT NULL DEFAULT '',
+    units TEXT NOT NULL DEFAULT '',
+    frequency TEXT NOT NULL DEFAULT '',
+    seasonal_adjustment TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    source_updated TEXT NOT NULL DEFAULT '',  -- the source's own last-updated stamp
+    vintages_from TEXT,                 -- first day from which real-time periods are exact
+    sample INTEGER NOT NULL DEFAULT 0,
+    last_success TEXT,                  -- UTC ISO time of the last good fetch or load
+    last_attempt TEXT,
+    last_error TEXT NOT NULL DEFAULT '' -- set when the latest attempt failed
+);
+CREATE TABLE IF NOT EXISTS observations (
+    series_id TEXT NOT NULL,
+    date TEXT NOT NULL,                 -- observation date (period start, as FRED dates it)
+    known_from TEXT NOT NULL,           -- first day the value was known; '' = estimated
+    known_until TEXT NOT NULL,          -- last day it was current; 9999-12-31 = still
+    value REAL NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (series_id, date, known_from)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS observations_current ON observations (series_id, known_until);
+CREATE TABLE IF NOT EXISTS vintage_points (  -- whole vintages read on demand for --as-of
+    series_id TEXT NOT NULL,
+    vintage_date TEXT NOT NULL,
+    date TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (series_id, vintage_date, date)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vintage_reads (
+    series_id TEXT NOT NULL, vintage_date TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    PRIMARY KEY (series_id, vintage_date)
+);
+CREATE TABLE IF NOT EXISTS tables (
+    name TEXT PRIMARY KEY, source TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    sample INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetch_log (
+    id INTEGER PRIMARY KEY,
+    series_id TEXT NOT NULL, source TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+    status TEXT NOT NULL,               -- ok | unchanged | error
+    requests INTEGER NOT NULL, rows_written INTEGER NOT NULL,
+    message TEXT NOT NULL DEFAULT ''
+);
+"""
 
 
 def known_by(index: pd.DatetimeIndex, indicator: Indicator) -> pd.DatetimeIndex:
@@ -38,44 +105,518 @@ def known_by(index: pd.DatetimeIndex, indicator: Indicator) -> pd.DatetimeIndex:
     return ends + pd.Timedelta(days=indicator.release_lag_days)
 
 
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def _stamp(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class SeriesMeta:
+    """What the source says about a series (FRED's series endpoint, or the catalog)."""
+
+    title: str = ""
+    units: str = ""
+    frequency: str = ""
+    seasonal_adjustment: str = ""
+    notes: str = ""
+    source_updated: str = ""
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """One value with its real-time period, as FRED reports it (end None: still current)."""
+
+    date: dt.date
+    value: float
+    start: dt.date
+    end: dt.date | None
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One series' fetch, for the log: what was asked, what came back, what was written."""
+
+    series_id: str
+    source: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    status: str
+    requests: int = 0
+    rows_written: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    """What an incremental fetch needs to know about a stored series."""
+
+    series_id: str
+    source: str
+    rows: int
+    last_date: dt.date | None
+    last_success: dt.datetime | None
+    last_attempt: dt.datetime | None
+    last_error: str
+    source_updated: str
+    vintages_from: dt.date | None
+    sample: bool
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a series came from and how fresh it is, for captions, appendix and flags.
+
+    vintages: how the as-of read was made. "exact": real-time periods cover the date;
+    "point": a whole vintage of that date was read from FRED; "estimated": real-time data
+    start later, so older revisions are unknown and timing follows the publication lag;
+    "none": the source keeps no vintages (latest values, timing from the publication lag).
+    """
+
+    source: str
+    fetched_at: dt.datetime | None
+    sample: bool
+    last_error: str = ""
+    stale: bool = False
+    vintages: str = "none"
+    last_date: dt.date | None = None
+
+
 class Store:
-    """Series and tables with their provenance."""
+    """The SQLite store. `path=None` keeps it in memory (the bundled sample, tests)."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, path: Path | None = None, timeout: float = 30.0
+                 ) -> None:
         self.catalog = catalog
-        self._series: dict[str, pd.Series] = {}
-        self._tables: dict[str, pd.DataFrame] = {}
-        self._provenance: dict[str, Provenance] = {}
+        self.path = path
+        self.timeout = timeout
+        self._lock = threading.RLock()  # one connection, shared by the fetch threads
+        target = ":memory:"
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SourceError(f"{path}: cannot create the store's folder ({exc.strerror})"
+                                  ) from None
+            target = str(path)
+        try:
+            self.db = sqlite3.connect(target, timeout=timeout, isolation_level=None,
+                                      check_same_thread=False)
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise SourceError(f"{target}: cannot open the store ({exc}); move the file "
+                              "away to start a new one, or restore it from a backup") from None
 
-    def put_series(self, series_id: str, values: pd.Series, provenance: Provenance) -> None:
-        self.catalog.indicator(series_id)  # unknown ids fail here, naming the id
-        clean = values.dropna().astype("float64").sort_index()
-        self._series[series_id] = clean[~clean.index.duplicated(keep="last")]
-        self._provenance[series_id] = provenance
+    def _migrate(self) -> None:
+        row = None
+        with contextlib.suppress(sqlite3.OperationalError):
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
+            raise SourceError(f"{self.path}: store schema {row[0]} is newer than this "
+                              f"reportgen understands ({SCHEMA_VERSION}); upgrade reportgen")
+        if row is None:
+            try:
+                self.db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "INSERT OR REPLACE INTO"
+                                      f" meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise
 
-    def put_table(self, name: str, table: pd.DataFrame, provenance: Provenance) -> None:
-        self._tables[name] = table
-        self._provenance[name] = provenance
+    def close(self) -> None:
+        self.db.close()
 
-    def provenance(self, name: str) -> Provenance | None:
-        return self._provenance.get(name)
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions and the writer lock ------------------------------------------------
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything in it lands, or nothing does."""
+        with self._lock:
+            yield from self._tx_locked()
+
+    def _tx_locked(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise SourceError(f"{self.path}: the store stayed locked for {self.timeout:.0f} s "
+                              f"({exc}); another process is writing, try again later"
+                              ) from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # disk full, I/O error: nothing landed
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise SourceError(f"{self.path}: could not save to the store ({exc}); "
+                              "nothing of this series was changed") from None
+
+    def writing(self) -> contextlib.AbstractContextManager:
+        """Hold the store's writer lock for a whole fetch or import."""
+        if self.path is None:
+            return contextlib.nullcontext()
+        lock = self.path.with_name(self.path.name + ".lock")
+
+        def busy(holder: str, waited: float) -> SourceError:
+            return SourceError(f"{self.path}: the store is being written by {holder}; waited "
+                               f"{waited:.0f} s (data.store_timeout), try again when it is done")
+
+        return file_lock(lock, self.timeout, busy)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _touch_series(self, sid: str, source: str, meta: SeriesMeta | None, sample: bool,
+                      record: FetchRecord) -> None:
+        ind = self.catalog.indicators.get(sid)
+        meta = meta or SeriesMeta()
+        self.db.execute(
+            "INSERT INTO series (id, source, title, units, frequency, seasonal_adjustment,"
+            " notes, source_updated, sample) VALUES (?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET source=excluded.source, sample=excluded.sample,"
+            " title=CASE WHEN excluded.title!='' THEN excluded.title ELSE title END,"
+            " units=CASE WHEN excluded.units!='' THEN excluded.units ELSE units END,"
+            " frequency=CASE WHEN excluded.frequency!='' THEN excluded.frequency"
+            "  ELSE frequency END,"
+            " seasonal_adjustment=CASE WHEN excluded.seasonal_adjustment!=''"
+            "  THEN excluded.seasonal_adjustment ELSE seasonal_adjustment END,"
+            " notes=CASE WHEN excluded.notes!='' THEN excluded.notes ELSE notes END,"
+            " source_updated=CASE WHEN excluded.source_updated!=''"
+            "  THEN excluded.source_updated ELSE source_updated END",
+            (sid, source, meta.title or (ind.title if ind else ""),
+             meta.units or (ind.units_label if ind else ""),
+             meta.frequency or (ind.frequency if ind else ""),
+             meta.seasonal_adjustment or (ind.seasonal_adjustment if ind else ""),
+             meta.notes, meta.source_updated, int(sample)))
+        self._log(record)
+
+    def _log(self, record: FetchRecord) -> None:
+        self.db.execute(
+            "INSERT INTO fetch_log (series_id, source, started_at, finished_at, status,"
+            " requests, rows_written, message) VALUES (?,?,?,?,?,?,?,?)",
+            (record.series_id, record.source, _iso(record.started_at),
+             _iso(record.finished_at), record.status, record.requests, record.rows_written,
+             record.message))
+        if record.status == "error":
+            self.db.execute("UPDATE series SET last_attempt=?, last_error=? WHERE id=?",
+                            (_iso(record.finished_at), record.message, record.series_id))
+        else:
+            self.db.execute("UPDATE series SET last_attempt=?, last_success=?, last_error=''"
+                            " WHERE id=?", (_iso(record.finished_at),) * 2
+                            + (record.series_id,))
+
+    def log_failure(self, record: FetchRecord) -> None:
+        """A failed fetch changes no data; it is logged and marks the series stale."""
+        with self._tx():
+            self._log(record)
+
+    def _current(self, sid: str, since: str) -> dict[str, tuple[str, float]]:
+        rows = self.db.execute(
+            "SELECT date, known_from, value FROM observations WHERE series_id=? AND"
+            " known_until=? AND date>=?", (sid, OPEN_END, since))
+        return {d: (start, v) for d, start, v in rows}
+
+    def _revise(self, sid: str, date: str, old_start: str, new_start: str, value: float,
+                end: str, stamp: str) -> None:
+        """Close the current row of `date` the day before `new_start` and open the new one."""
+        if old_start == new_start:  # revised twice within one day: keep the latest
+            self.db.execute("UPDATE observations SET value=?, known_until=?, fetched_at=?"
+                            " WHERE series_id=? AND date=? AND known_from=?",
+                            (value, end, stamp, sid, date, old_start))
+            return
+        closed = (dt.date.fromisoformat(new_start) - dt.timedelta(days=1)).isoformat()
+        self.db.execute("UPDATE observations SET known_until=? WHERE series_id=? AND date=?"
+                        " AND known_from=?", (closed, sid, date, old_start))
+        self.db.execute("INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
+                        (sid, date, new_start, end, value, stamp))
+
+    def merge_latest(self, sid: str, source: str, values: pd.Series, observed: dt.date,
+                     record: FetchRecord, meta: SeriesMeta | None = None,
+                     window_start: dt.date | None = None, sample: bool = False) -> int:
+        """Merge today's values of a source without vintages; returns rows changed.
+
+        `window_start` says which dates the answer covered: a stored current value inside
+        the window that the answer no longer has was withdrawn and is closed. New dates get
+        an estimated publication date; changed values are revisions seen on `observed`.
+        """
+        stamp = _iso(record.finished_at)
+        since = window_start.isoformat() if window_start else "0000"
+        incoming = {d.date().isoformat(): float(v) for d, v in values.items()}
+        with self._tx():
+            current = self._current(sid, since)
+            had_any = self.db.execute("SELECT 1 FROM observations WHERE series_id=? LIMIT 1",
+                                      (sid,)).fetchone() is not None
+            changed, today = 0, observed.isoformat()
+            new_rows = []
+            for date, value in incoming.items():
+                old = current.get(date)
+                if old is None:
+                    start = UNKNOWN if not had_any or not self._any_row(sid, date) else today
+                    new_rows.append((sid, date, start, OPEN_END, value, stamp))
+                elif not _same(old[1], value):
+                    self._revise(sid, date, old[0], today, value, OPEN_END, stamp)
+                    changed += 1
+            self.db.executemany("INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
+                                new_rows)
+            changed += len(new_rows)
+            if incoming and window_start is not None:
+                gone = [d for d in current if d not in incoming and d <= max(incoming)]
+                closed = (observed - dt.timedelta(days=1)).isoformat()
+                for date in gone:
+                    self.db.execute("UPDATE observations SET known_until=? WHERE series_id=?"
+                                    " AND date=? AND known_until=?",
+                                    (closed, sid, date, OPEN_END))
+                changed += len(gone)
+            self._touch_series(sid, source, meta, sample,
+                               _with_rows(record, changed, "ok" if changed else "unchanged"))
+        return changed
+
+    def _any_row(self, sid: str, date: str) -> bool:
+        return self.db.execute("SELECT 1 FROM observations WHERE series_id=? AND date=?"
+                               " LIMIT 1", (sid, date)).fetchone() is not None
+
+    def merge_vintages(self, sid: str, rows: Iterable[Vintage], window_start: dt.date,
+                       record: FetchRecord, meta: SeriesMeta | None = None) -> int:
+        """Merge FRED real-time rows asked for with realtime_start = `window_start`.
+
+        FRED clips each row's real-time period to the window asked for, so a row starting
+        on `window_start` may have been known long before: on a first fetch its start is
+        left unknown (estimated from the publication lag); later, it must match what the
+        store already holds as current, or it is a revision seen on that day.
+        """
+        stamp = _iso(record.finished_at)
+        w = window_start.isoformat()
+        with self._tx():
+            first = self.db.execute("SELECT vintages_from FROM series WHERE id=?",
+                                    (sid,)).fetchone()
+            cold = first is None or first[0] is None
+            by_date: dict[str, list[Vintage]] = {}
+            for r in rows:
+                by_date.setdefault(r.date.isoformat(), []).append(r)
+            valid = {d: (start, v) for d, start, v in self.db.execute(
+                "SELECT date, known_from, value FROM observations WHERE series_id=? AND"
+                " (known_from=? OR known_from<=?) AND known_until>=?", (sid, UNKNOWN, w, w))}
+            changed = 0
+            for date, versions in by_date.items():
+                versions.sort(key=lambda r: r.start)
+                for r in versions:
+                    end = r.end.isoformat() if r.end else OPEN_END
+                    start = r.start.isoformat()
+                    if start == w:  # clipped: the value current when the window opens
+                        old = valid.get(date)
+                        if old is not None and _same(old[1], r.value):
+                            changed += self._set_end(sid, date, old[0], end)
+                            continue
+                        if old is not None:
+                            self._revise(sid, date, old[0], w, r.value, end, stamp)
+                        else:
+                            self.db.execute(
+                                "INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
+                                (sid, date, UNKNOWN if cold else w, end, r.value, stamp))
+                        changed += 1
+                        continue
+                    exists = self.db.execute(
+                        "SELECT value, known_until FROM observations WHERE series_id=? AND"
+                        " date=? AND known_from=?", (sid, date, start)).fetchone()
+                    if exists is not None and _same(exists[0], r.value) and exists[1] == end:
+                        continue
+                    self.db.execute("INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
+                                    (sid, date, start, end, r.value, stamp))
+                    changed += 1
+            self._touch_series(sid, "fred", meta, False,
+                               _with_rows(record, changed, "ok" if changed else "unchanged"))
+            if cold:
+                self.db.execute("UPDATE series SET vintages_from=? WHERE id=?", (w, sid))
+        return changed
+
+    def _set_end(self, sid: str, date: str, start: str, end: str) -> int:
+        cur = self.db.execute("UPDATE observations SET known_until=? WHERE series_id=? AND"
+                              " date=? AND known_from=? AND known_until!=?",
+                              (end, sid, date, start, end))
+        return cur.rowcount
+
+    def mark_checked(self, record: FetchRecord, source_updated: str = "") -> None:
+        """A cheap check found nothing new: only the log and the series' fetch time."""
+        with self._tx():
+            self._log(record)
+
+    def put_point_vintage(self, sid: str, vintage_date: dt.date, values: pd.Series,
+                          record: FetchRecord) -> int:
+        """A whole vintage read on demand for an as-of date older than the stored periods."""
+        v = vintage_date.isoformat()
+        rows = [(sid, v, d.date().isoformat(), float(x)) for d, x in values.items()]
+        with self._tx():
+            self.db.execute("DELETE FROM vintage_points WHERE series_id=? AND vintage_date=?",
+                            (sid, v))
+            self.db.executemany("INSERT INTO vintage_points VALUES (?,?,?,?)", rows)
+            self.db.execute("INSERT OR REPLACE INTO vintage_reads VALUES (?,?,?)",
+                            (sid, v, _iso(record.finished_at)))
+            self._log(_with_rows(record, len(rows), "ok"))
+        return len(rows)
+
+    def has_point_vintage(self, sid: str, vintage_date: dt.date) -> bool:
+        return self.db.execute("SELECT 1 FROM vintage_reads WHERE series_id=? AND"
+                               " vintage_date=?", (sid, vintage_date.isoformat())
+                               ).fetchone() is not None
+
+    def put_table(self, name: str, table: pd.DataFrame, source: str,
+                  fetched_at: dt.datetime, sample: bool = False) -> None:
+        data = table.to_json(orient="split", date_format="iso", index=False)
+        with self._tx():
+            self.db.execute("INSERT OR REPLACE INTO tables VALUES (?,?,?,?,?)",
+                            (name, source, _iso(fetched_at), int(sample), data))
+
+    # -- reads -------------------------------------------------------------------------
 
     def series_ids(self) -> list[str]:
-        return sorted(self._series)
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT series_id FROM observations ORDER BY series_id")]
 
-    def snapshot(self, as_of: dt.date) -> Snapshot:
-        """All series and tables as known on `as_of`."""
-        cutoff = pd.Timestamp(as_of)
-        series = {}
-        for sid, values in self._series.items():
-            mask = known_by(values.index, self.catalog.indicator(sid)) <= cutoff
-            series[sid] = values[mask]
-        tables = {}
-        for name, table in self._tables.items():
-            tables[name] = table[table["date"] <= cutoff] if "date" in table else table
+    def is_empty(self) -> bool:
+        return self.db.execute("SELECT 1 FROM observations LIMIT 1").fetchone() is None
+
+    def state(self, sid: str) -> SeriesState | None:
+        with self._lock:
+            return self._state(sid)
+
+    def _state(self, sid: str) -> SeriesState | None:
+        row = self.db.execute(
+            "SELECT source, last_success, last_attempt, last_error, source_updated,"
+            " vintages_from, sample FROM series WHERE id=?", (sid,)).fetchone()
+        if row is None:
+            return None
+        count, last = self.db.execute(
+            "SELECT COUNT(*), MAX(date) FROM observations WHERE series_id=? AND known_until=?",
+            (sid, OPEN_END)).fetchone()
+        return SeriesState(sid, row[0], count, _day(last), _stamp(row[1]), _stamp(row[2]),
+                           row[3], row[4], _day(row[5]), bool(row[6]))
+
+    def _read_series(self, sid: str, ind: Indicator, cutoff: str, as_of: pd.Timestamp
+                     ) -> tuple[pd.Series, bool]:
+        point = self.db.execute(
+            "SELECT date, value FROM vintage_points WHERE series_id=? AND vintage_date=?"
+            " ORDER BY date", (sid, cutoff)).fetchall()
+        if point or self.has_point_vintage(sid, as_of.date()):
+            return _series(sid, [(d, v) for d, v in point]), True
+        rows = self.db.execute(
+            "SELECT date, known_from, value FROM observations WHERE series_id=? AND"
+            " (known_from=? OR known_from<=?) AND known_until>=? ORDER BY date, known_from",
+            (sid, UNKNOWN, cutoff, cutoff)).fetchall()
+        if not rows:
+            return _series(sid, []), False
+        frame = pd.DataFrame(rows, columns=["date", "known_from", "value"])
+        frame["date"] = pd.to_datetime(frame["date"])
+        estimated = frame["known_from"] == UNKNOWN
+        idx = pd.DatetimeIndex(frame.loc[estimated, "date"])
+        frame.loc[estimated, "ok"] = known_by(idx, ind) <= as_of
+        frame.loc[~estimated, "ok"] = True
+        frame = frame[frame["ok"].astype(bool)].drop_duplicates("date", keep="last")
+        s = pd.Series(frame["value"].to_numpy(dtype="float64"),
+                      index=pd.DatetimeIndex(frame["date"], name="date"), name=sid)
+        return s, False
+
+    def _first_prints(self, sid: str, cutoff: str) -> pd.Series:
+        """First prints known by `cutoff`: each observation's earliest value, for those
+        first published inside the recorded real-time periods (not before them)."""
+        rows = self.db.execute(
+            "SELECT o.date, o.value, MIN(o.known_from) FROM observations o WHERE"
+            " o.series_id=? AND o.known_from!='' AND o.known_from<=? AND NOT EXISTS ("
+            " SELECT 1 FROM observations p WHERE p.series_id=o.series_id AND p.date=o.date"
+            " AND p.known_from='') GROUP BY o.date ORDER BY o.date", (sid, cutoff)).fetchall()
+        return _series(sid, [(d, v) for d, v, _ in rows])
+
+    def _tables(self, cutoff: pd.Timestamp) -> tuple[dict[str, pd.DataFrame], dict]:
+        tables, prov = {}, {}
+        for name, source, fetched, sample, data in self.db.execute(
+                "SELECT name, source, fetched_at, sample, data FROM tables"):
+            raw = json.loads(data)
+            frame = pd.DataFrame(raw["data"], columns=raw["columns"])
+            if "date" in frame:
+                frame["date"] = pd.to_datetime(frame["date"])
+                frame = frame[frame["date"] <= cutoff].reset_index(drop=True)
+            tables[name] = frame
+            prov[name] = Provenance(source=source, fetched_at=_stamp(fetched),
+                                    sample=bool(sample))
+        return tables, prov
+
+    def snapshot(self, as_of: dt.date, stale_after_days: int = 3) -> Snapshot:
+        """All series and tables as known on `as_of` (see the module doc for how)."""
+        cutoff_ts = pd.Timestamp(as_of)
+        cutoff = as_of.isoformat()
+        series, provenance, first_prints = {}, {}, {}
+        rows = self.db.execute("SELECT id, source, last_success, last_error, vintages_from,"
+                               " sample FROM series ORDER BY id").fetchall()
+        for sid, source, success, error, vintages_from, sample in rows:
+            ind = self.catalog.indicators.get(sid)
+            if ind is None:  # imported or stored once, no longer in the catalog
+                continue
+            s, point = self._read_series(sid, ind, cutoff, cutoff_ts)
+            series[sid] = s
+            if source in VINTAGE_SOURCES and not point:
+                first_prints[sid] = self._first_prints(sid, cutoff)
+            fetched = _stamp(success)
+            stale = not sample and bool(error or fetched is None or fetched.date()
+                                        < as_of - dt.timedelta(days=stale_after_days))
+            provenance[sid] = Provenance(
+                source=source, fetched_at=fetched, sample=bool(sample), last_error=error,
+                stale=stale, vintages=_vintage_mode(source, point, vintages_from, cutoff),
+                last_date=s.index[-1].date() if len(s) else None)
+        tables, table_prov = self._tables(cutoff_ts)
+        provenance.update(table_prov)
         return Snapshot(as_of=as_of, series=series, tables=tables,
-                        indicators=self.catalog.indicators,
-                        sample=any(p.sample for p in self._provenance.values()))
+                        indicators=self.catalog.indicators, provenance=provenance,
+                        sample=any(p.sample for p in provenance.values()),
+                        first_prints=first_prints)
+
+    def health(self) -> str:
+        """'ok', or what SQLite's quick check found."""
+        rows = [r[0] for r in self.db.execute("PRAGMA quick_check")]
+        return "ok" if rows == ["ok"] else "; ".join(rows[:3])
+
+    def log_tail(self, limit: int = 20) -> list[tuple]:
+        return self.db.execute(
+            "SELECT finished_at, series_id, source, status, requests, rows_written, message"
+            " FROM fetch_log ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+
+def _vintage_mode(source: str, point: bool, vintages_from: str | None, cutoff: str) -> str:
+    if point:
+        return "point"
+    if source not in VINTAGE_SOURCES:
+        return "none"
+    return "exact" if vintages_from is not None and vintages_from <= cutoff else "estimated"
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _with_rows(record: FetchRecord, rows: int, status: str) -> FetchRecord:
+    return FetchRecord(record.series_id, record.source, record.started_at,
+                       record.finished_at, status if record.status != "error" else "error",
+                       record.requests, rows, record.message)
+
+
+def _series(sid: str, rows: list[tuple[str, float]]) -> pd.Series:
+    index = pd.DatetimeIndex(pd.to_datetime([d for d, _ in rows]), name="date")
+    return pd.Series([v for _, v in rows], index=index, name=sid, dtype="float64")
 
 
 @dataclass(frozen=True)
@@ -87,6 +628,8 @@ class Snapshot(Mapping[str, pd.Series]):
     tables: dict[str, pd.DataFrame]
     indicators: dict[str, Indicator]
     sample: bool
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    first_prints: dict[str, pd.Series] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> pd.Series:
         return self.series.get(key, pd.Series(dtype="float64", name=key,
@@ -105,6 +648,10 @@ class Snapshot(Mapping[str, pd.Series]):
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
+
+    def stale(self) -> list[str]:
+        """Series whose latest fetch failed or is older than the staleness limit."""
+        return sorted(k for k, p in self.provenance.items() if p.stale and k in self.series)
 
     def data_as_of(self) -> dt.date | None:
         """The latest observation date across all series: the report's data cut-off."""

@@ -16,6 +16,21 @@ from reportgen.config import load_config, with_overrides
 from reportgen.pipeline import BuildResult, build
 
 ISSUE_DATE = dt.date(2026, 11, 23)
+TESTS_DIR = Path(__file__).resolve().parent
+# The bundled sample data and the project's content; run_cli runs in this folder by default.
+SAMPLE_CONFIG = TESTS_DIR / "reportgen.toml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_developer_settings() -> None:
+    """The developer's shell must not change what the tests see: no FRED key, no source
+    URLs (test configs name loopback servers or a closed port; subprocesses inherit this)."""
+    mp = pytest.MonkeyPatch()
+    for name in ("FRED_API_KEY", "REPORTGEN_FRED_API_URL", "REPORTGEN_FRED_CSV_URL",
+                 "REPORTGEN_NYFED_URL"):
+        mp.delenv(name, raising=False)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +42,13 @@ def project_root() -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """A full run: three languages, PDF and HTML, on the bundled sample."""
     out = tmp_path_factory.mktemp("output")
-    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"), output_dir=str(out))
+    config = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out))
     return build(config, ISSUE_DATE)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real command line, in a subprocess, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=cwd or TESTS_DIR,
                           capture_output=True, text=True, timeout=600)
 
 

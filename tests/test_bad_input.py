@@ -19,6 +19,7 @@ def workspace(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT_ROOT / "templates", tmp_path / "templates")
     (tmp_path / "reportgen.toml").write_text(
         "[report]\nlanguages = [\"en\"]\nformats = [\"pdf\"]\noutput_dir = \"out\"\n"
+        "[data]\nsource = \"sample\"\n"
         "[paths]\n"
         f"charts = \"{PROJECT_ROOT / 'charts'}\"\n"
         f"catalogs = \"{PROJECT_ROOT / 'catalogs'}\"\n"

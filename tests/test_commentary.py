@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.narrative.commentary import load_notes, render_markdown
 from reportgen.pipeline import build, file_stem
+from tests.conftest import SAMPLE_CONFIG
 
 DAY = dt.date(2026, 11, 23)
 
@@ -40,7 +40,7 @@ def test_notes_appear_in_a_marked_box_of_the_edition(tmp_path):
     notes.mkdir(parents=True)
     (notes / "s4.en.md").write_text("Reserves are **closer to scarce** than June suggests.\n"
                                     "<script>alert(1)</script>", encoding="utf-8")
-    config = load_config(PROJECT_ROOT / "reportgen.toml")
+    config = load_config(SAMPLE_CONFIG)
     config = with_overrides(config, output_dir=str(tmp_path / "out"),
                             languages=["en", "zh-Hant"], formats=["html"])
     from dataclasses import replace

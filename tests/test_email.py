@@ -12,11 +12,10 @@ from dataclasses import replace
 import pytest
 from aiosmtpd.controller import Controller
 
-from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.deliver import LEDGER, send
 from reportgen.errors import PublishError, SourceUnavailableError
-from tests.conftest import ISSUE_DATE, run_cli
+from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, run_cli
 
 
 class Inbox:
@@ -57,7 +56,7 @@ def issue(built, tmp_path):
 
 
 def config_for(out, port, **email_kw):
-    cfg = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"), output_dir=str(out),
+    cfg = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out),
                          languages=["en", "zh-Hant"])
     settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "timeout": 3,
                 "sender": "Macro Weekly <weekly@example.org>",

@@ -15,7 +15,7 @@ import pytest
 from reportgen import LANGUAGES, PROJECT_ROOT
 from reportgen.i18n import load_translations
 from reportgen.pipeline import file_stem
-from tests.conftest import ISSUE_DATE, need
+from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, need
 
 SECTIONS = tomllib.loads((PROJECT_ROOT / "templates/sections.toml").read_text())["section"]
 
@@ -145,7 +145,7 @@ def test_next_issue_compares_with_the_saved_signals_of_this_one(built):
     from reportgen.config import load_config, with_overrides
     from reportgen.pipeline import build
 
-    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+    config = with_overrides(load_config(SAMPLE_CONFIG),
                             output_dir=str(built.folder.parent), languages=["en"],
                             formats=["html"])
     later = build(config, ISSUE_DATE.replace(day=30))
@@ -169,7 +169,7 @@ def test_a_missing_user_table_leaves_its_chart_out_cleanly(tmp_path):
     from reportgen.config import load_config, with_overrides
     from reportgen.pipeline import build
 
-    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+    config = with_overrides(load_config(SAMPLE_CONFIG),
                             output_dir=str(tmp_path), languages=["en"], formats=["html"])
     result = build(config, ISSUE_DATE.replace(month=8, day=24))
     html = (result.folder / f"{file_stem(result.issue_date, 'en')}.html").read_text("utf-8")

@@ -15,7 +15,7 @@ from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.errors import PublishError
 from reportgen.scheduler import STATE_FILE, _write_state, catch_up, last_slot, run_lock, zone
-from tests.conftest import run_cli
+from tests.conftest import SAMPLE_CONFIG, run_cli
 
 NY = zone("America/New_York")
 
@@ -32,7 +32,7 @@ def test_last_slot_is_the_latest_monday_seven_new_york_time():
 
 
 def config(tmp_path):
-    return with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"),
+    return with_overrides(load_config(SAMPLE_CONFIG),
                           output_dir=str(tmp_path / "out"))
 
 

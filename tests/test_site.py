@@ -17,7 +17,7 @@ from reportgen.config import load_config, with_overrides
 from reportgen.errors import PublishError
 from reportgen.pipeline import build
 from reportgen.site import build_site
-from tests.conftest import ISSUE_DATE, need
+from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, need
 from tests.test_html_browser import CHROMIUM_ARGS, Quiet
 
 OLD = dt.date(2026, 11, 16)
@@ -29,7 +29,7 @@ def site(built, tmp_path_factory):
     """Two issues in three languages: this week's full build and an HTML-only older one."""
     out = tmp_path_factory.mktemp("siteout")
     shutil.copytree(built.folder, out / ISSUE_DATE.isoformat())
-    config = with_overrides(load_config(PROJECT_ROOT / "reportgen.toml"), output_dir=str(out),
+    config = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out),
                             formats=["html"])
     build(config, OLD)
     with pytest.raises(PublishError, match=r"sample data.*--force"):

@@ -14,7 +14,7 @@ from typing import Any
 from babel.lists import format_list
 
 from reportgen import charts, signals
-from reportgen.narrative import SHADING_LABELS, SOURCE_NAMES, Narrator
+from reportgen.narrative import N_, SHADING_LABELS, SOURCE_NAMES, Narrator
 
 # The handful of numbers a strategist wants before turning the cover.
 COVER_SIGNALS = ("core_pce_yoy_pct", "effr_pct", "dgs2_minus_effr_bp", "unrate_pct",
@@ -24,7 +24,8 @@ COVER_SIGNALS = ("core_pce_yoy_pct", "effr_pct", "dgs2_minus_effr_bp", "unrate_p
 
 def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
                 analysis: signals.Analysis, drawn: list[charts.DrawnChart], narrator: Narrator,
-                events: list[tuple[str, dt.date, dt.date | None]]) -> dict[str, dict[str, Any]]:
+                events: list[tuple[str, dt.date, dt.date | None]],
+                provenance: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """What the templates need to show each chart in one language."""
     t, fmt, lang = narrator.t, narrator.fmt, narrator.lang
     by_id: dict[str, charts.DrawnChart] = {}
@@ -54,15 +55,39 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
             "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
             "alt": alt_text(spec, analysis, narrator), "radar": spec.kind == "radar_table",
+            "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator),
         }
     return views
 
 
+def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis) -> list[str]:
+    ids = [s["id"] for s in (*spec.series, *spec.spokes)]
+    return sorted({i for sid in ids if sid in analysis.signals
+                   for i in analysis.signals[sid].inputs})
+
+
+def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narrator) -> str:
+    """'Not updated: WALCL (last fetched 17 Nov 2026, last observation 12 Nov 2026).'"""
+    t, fmt = narrator.t, narrator.fmt
+    parts = []
+    for sid in series_ids:
+        prov = provenance.get(sid)
+        if prov is None or not prov.stale:
+            continue
+        parts.append(t.gettext("%(series)s (last fetched %(fetched)s, last observation "
+                               "%(date)s)") % {
+            "series": sid,
+            "fetched": fmt.date(prov.fetched_at.date()) if prov.fetched_at else "–",
+            "date": fmt.date(prov.last_date) if prov.last_date else "–"})
+    if not parts:
+        return ""
+    return t.gettext("Not updated in this issue: %(list)s.") % {
+        "list": format_list(parts, locale=fmt.f.babel)}
+
+
 def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any) -> str:
     """Series ids behind a chart, from its signals' inputs; user tables by name."""
-    ids = [s["id"] for s in (*spec.series, *spec.spokes)]
-    inputs = sorted({i for sid in ids if sid in analysis.signals
-                     for i in analysis.signals[sid].inputs})
+    inputs = chart_inputs(spec, analysis)
     if inputs:
         return ", ".join(inputs)
     return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}
@@ -84,8 +109,10 @@ def alt_text(spec: charts.ChartSpec, analysis: signals.Analysis, narrator: Narra
 
 def fog_rows(analysis: signals.Analysis, narrator: Narrator, catalog: Any) -> list[dict]:
     fmt, t = narrator.fmt, narrator.t
+    s2 = analysis.sections["s2"].tables
+    revised = {r.series_id: r for r in s2.get("revisions", [])}
     rows = []
-    for st in analysis.sections["s2"].tables["releases"]:
+    for st in s2["releases"]:
         ind = catalog.indicators[st.series_id]
         period = fmt.quarter if ind.frequency == "quarterly" else fmt.month
         missing = [period(d) for d in st.missing]
@@ -93,27 +120,59 @@ def fog_rows(analysis: signals.Analysis, narrator: Narrator, catalog: Any) -> li
                      "latest_text": period(st.latest), "expected_text": period(st.expected),
                      "missing": missing,
                      "missing_text": format_list(missing, locale=fmt.f.babel) if missing
-                     else ""})
+                     else "",
+                     "revision_text": revision_text(revised.get(st.series_id), period,
+                                                    narrator)})
     return rows
 
 
-def appendix_rows(store: Any, snapshot: Any, narrator: Narrator) -> list[dict]:
+def revision_text(rev: Any, period: Any, narrator: Narrator) -> str:
+    """The release table's revision cell: 'none of 12' or '3 of 12; largest +0.2 pp (Aug
+    2026)'; a dash where the store has no real-time data for the release."""
+    if rev is None:
+        return "–"
+    t, fmt = narrator.t, narrator.fmt
+    if not rev.revised or rev.largest is None:
+        return t.gettext("none of %(count)s") % {"count": rev.first_prints}
+    digits = {"pp": 2, "pct": 2}.get(rev.unit)
+    size = fmt.value(rev.largest, "percent" if rev.unit == "pct" else rev.unit,
+                     **({"digits": digits} if digits is not None else {}))
+    size = ("+" if rev.largest > 0 else "") + size
+    return t.gettext("%(revised)s of %(count)s; largest %(size)s (%(period)s)") % {
+        "revised": rev.revised, "count": rev.first_prints, "size": size,
+        "period": period(rev.largest_date)}
+
+
+VINTAGE_WORDS = {"exact": N_("first prints and revisions"), "point": N_("vintage read"),
+                 "estimated": N_("latest values before %(date)s"),
+                 "none": N_("latest values")}
+
+
+def appendix_rows(snapshot: Any, catalog: Any, narrator: Narrator) -> list[dict]:
+    t, fmt = narrator.t, narrator.fmt
     rows = []
-    for sid in store.series_ids():
-        ind = store.catalog.indicators[sid]
+    for sid in sorted(snapshot.series):
+        ind = catalog.indicators[sid]
         s = snapshot[sid]
-        prov = store.provenance(sid)
+        prov = snapshot.provenance.get(sid)
+        vintage = prov.vintages if prov else "none"
         rows.append({"id": sid, "title": ind.title,
-                     "source": narrator.t.gettext(SOURCE_NAMES[ind.source]),
+                     "source": t.gettext(SOURCE_NAMES.get(prov.source if prov else ind.source,
+                                                          SOURCE_NAMES[ind.source])),
                      "sample": bool(prov and prov.sample),
-                     "units": narrator.t.gettext(ind.units_label),
-                     "last": narrator.fmt.date(s.index[-1].date()) if len(s) else "–",
-                     "fetched": narrator.fmt.date(prov.fetched_at.date()) if prov else "–"})
+                     "stale": bool(prov and prov.stale),
+                     "vintages": t.gettext(VINTAGE_WORDS[vintage]) % {
+                         "date": fmt.date(snapshot.as_of)},
+                     "units": t.gettext(ind.units_label),
+                     "last": fmt.date(s.index[-1].date()) if len(s) else "–",
+                     "fetched": fmt.date(prov.fetched_at.date()) if prov and prov.fetched_at
+                     else "–"})
     return rows
 
 
 def language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: Any,
-                     store: Any, snapshot: Any, previous_date: dt.date) -> dict[str, Any]:
+                    snapshot: Any, previous_date: dt.date, rebuilt: bool = False,
+                    fallback: str | None = None) -> dict[str, Any]:
     """Per-language pieces the partials use beyond single signals."""
     s4 = analysis.sections["s4"]
     radar = s4.tables.get("radar", {})
@@ -135,7 +194,14 @@ def language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: Any
                          if not math.isnan(v)},
         "loop_evidence": top_loop,
         "stance_drivers": drivers,
-        "appendix_rows": appendix_rows(store, snapshot, narrator),
+        "appendix_rows": appendix_rows(snapshot, catalog, narrator),
+        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
+        "stale_count": len(snapshot.stale()),
+        "fallback": fallback is not None,
+        "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if rebuilt else None,
+        "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()
+                               if p.vintages in ("estimated", "none") and k in snapshot.series)
+        if rebuilt else [],
         "previous_date_text": narrator.fmt.date(previous_date),
         "cover_signals": COVER_SIGNALS,
     }

@@ -21,6 +21,7 @@ from reportgen.store import Snapshot, known_by
 KEY_RELEASES = ("CPIAUCSL", "PAYEMS", "UNRATE", "PCEPILFE", "GDPC1")
 GRACE_DAYS = 7
 LOOKBACK_MONTHS = 24
+REVISION_DAYS = 365
 _FREQ = {"monthly": "MS", "quarterly": "QS"}
 
 
@@ -58,6 +59,48 @@ def release_status(s: pd.Series, ind: Indicator, as_of: dt.date) -> ReleaseStatu
                   if window_start <= p < latest and p not in present)
     return ReleaseStatus(ind.id, latest.date(), expected.date() if expected is not None else None,
                          behind, holes)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """First prints of one release in the last year and how far they have been revised.
+
+    `largest` is latest minus first print of the most revised observation: in percentage
+    points for rates, thousands for payroll counts, per cent of the first print otherwise.
+    """
+
+    series_id: str
+    first_prints: int
+    revised: int
+    largest: float | None
+    largest_date: dt.date | None
+    unit: str
+
+
+def revision_unit(ind: Indicator) -> str:
+    return {"percent": "pp", "thousands": "thousands"}.get(ind.units, "pct")
+
+
+def revisions(data: Snapshot) -> list[Revision]:
+    """Key releases with real-time data: first print against the value known on as_of."""
+    start = pd.Timestamp(data.as_of) - pd.Timedelta(days=REVISION_DAYS)
+    out = []
+    for sid in KEY_RELEASES:
+        first = data.first_prints.get(sid)
+        if first is None or first.empty or sid not in data.indicators:
+            continue
+        ind = data.indicators[sid]
+        first = first[first.index >= start]
+        latest = clean(data[sid]).reindex(first.index)
+        unit = revision_unit(ind)
+        diff = latest - first if unit != "pct" else 100.0 * (latest / first - 1.0)
+        diff = diff.dropna()
+        moved = diff[diff.abs() > 1e-9]
+        top = moved.abs().idxmax() if len(moved) else None
+        out.append(Revision(sid, len(first), len(moved),
+                            float(moved[top]) if top is not None else None,
+                            top.date() if top is not None else None, unit))
+    return out
 
 
 def fog_index(statuses: list[ReleaseStatus]) -> float:
@@ -104,6 +147,14 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out.add(Signal("periods_never_published_count",
                    float(sum(len(s.missing) for s in statuses)), "count", data.as_of,
                    KEY_RELEASES))
+    revised = revisions(data)
+    out.tables["revisions"] = revised
+    if revised:
+        inputs = tuple(r.series_id for r in revised)
+        out.add(Signal("key_release_first_prints_count",
+                       float(sum(r.first_prints for r in revised)), "count", data.as_of, inputs))
+        out.add(Signal("key_release_revised_count", float(sum(r.revised for r in revised)),
+                       "count", data.as_of, inputs))
 
     effr = clean(data["EFFR"])
     for tenor in ("DGS1", "DGS2"):

@@ -1,41 +1,100 @@
-"""Sources: fill the store. A registry by name keeps adding a source a few lines of code."""
+"""Sources: fill the store, then hand the pipeline the store to read from.
+
+`data.source = "live"` keeps an on-disk store up to date from FRED (API or keyless CSV),
+the New York Fed and the user's CSV files (see `fetch`). `"sample"` loads the bundled
+synthetic sample into a store in memory. A live run that finds no network and an empty
+store falls back to the sample, and says so.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from reportgen.catalog import Catalog
 from reportgen.config import Config
-from reportgen.errors import ConfigError
-from reportgen.store import Provenance, Store
+from reportgen.errors import CatalogError, ConfigError, SourceError
+from reportgen.store import FetchRecord, Store
 
-Loader = Callable[[Config, Store], None]
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+SAMPLE_STAMP = dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.UTC)
+FALLBACK_NOTE = ("no source could be reached and the store is empty: this issue is built "
+                 "from the bundled SAMPLE data, not real observations")
 
 
-def _load_sample(config: Config, store: Store) -> None:
+def sample_store(catalog: Catalog) -> Store:
     """Bundled synthetic sample: every catalog series, deterministic, flagged as sample."""
     from reportgen.sources.sample import generate_sample, sample_tables
 
-    stamp = dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.UTC)
-    prov = Provenance(source="sample", fetched_at=stamp, sample=True)
-    for sid, values in generate_sample().items():
-        if sid in store.catalog.indicators:
-            store.put_series(sid, values, prov)
-    for name, table in sample_tables().items():
-        store.put_table(name, table, prov)
-
-
-LOADERS: dict[str, Loader] = {"sample": _load_sample}
-
-
-def gather(config: Config, catalog: Catalog) -> Store:
-    """Build the store from the configured source."""
-    try:
-        loader = LOADERS[config.data.source]
-    except KeyError:
-        raise ConfigError(f"data.source: unknown source {config.data.source!r}; use one of "
-                          + ", ".join(LOADERS)) from None
     store = Store(catalog)
-    loader(config, store)
+    for sid, values in generate_sample().items():
+        if sid in catalog.indicators:
+            record = FetchRecord(sid, "sample", SAMPLE_STAMP, SAMPLE_STAMP, "ok")
+            store.merge_latest(sid, "sample", values.dropna(), SAMPLE_STAMP.date(), record,
+                               sample=True)
+    for name, table in sample_tables().items():
+        store.put_table(name, table, "sample", SAMPLE_STAMP, sample=True)
     return store
+
+
+@dataclass
+class Gathered:
+    """The store to read, what the fetch did, and why the sample was used if it was."""
+
+    store: Store
+    report: object | None = None
+    fallback: str | None = None
+
+
+def open_store(config: Config, catalog: Catalog) -> Store:
+    return Store(catalog, config.store_path, timeout=config.data.store_timeout)
+
+
+def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
+           progress: Progress = lambda _: None) -> Gathered:
+    """The store for a build: fetched up to date first unless `fetch` is off.
+
+    Bad input found while fetching (an unknown series id, a malformed user file, a rejected
+    key) stops the build with the first problem; a source that cannot be reached does not:
+    the build goes on from the store and marks those series stale.
+    """
+    if config.data.source == "sample":
+        return Gathered(sample_store(catalog))
+    if config.data.source != "live":
+        raise ConfigError(f"data.source: unknown source {config.data.source!r}; use live or "
+                          "sample")
+    from reportgen.sources.fetch import Fetcher, Services, source_today
+
+    store = open_store(config, catalog)
+    report = None
+    try:
+        services = Services.from_config(config)
+        fetcher = Fetcher(config, catalog, store, services, source_today())
+        if fetch:
+            progress("Fetching data")
+            report = fetcher.run(progress=progress)
+        if as_of < fetcher.today and services.fred is not None:
+            report = fetcher.read_vintages(as_of, progress)
+        if report is not None and report.errors:
+            message = next(iter(report.errors.values()))
+            more = len(report.errors) - 1
+            raise CatalogError(message + (f" (and {more} more problem(s); `reportgen fetch` "
+                                          "lists them)" if more else ""))
+        if report is not None and report.failed:
+            log.warning("%d series could not be fetched and are shown as stale: %s",
+                        len(report.failed), ", ".join(sorted(report.failed)[:8]))
+    except BaseException:
+        store.close()
+        raise
+    if store.is_empty():
+        store.close()
+        log.warning(FALLBACK_NOTE)
+        return Gathered(sample_store(catalog), report, FALLBACK_NOTE)
+    return Gathered(store, report)
+
+
+__all__ = ["FALLBACK_NOTE", "Gathered", "SourceError", "gather", "open_store", "sample_store"]

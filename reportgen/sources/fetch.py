@@ -1,0 +1,346 @@
+"""Fetch: bring the store up to date from every source, asking only for what is new.
+
+Per series, by catalog source:
+
+- fred, with an API key: one cheap request for the series' metadata; if FRED's
+  `last_updated` is what the store already has, nothing more is asked or written.
+  Otherwise the observations whose real-time period overlaps [last fetch, now] (a first
+  fetch: the last `vintage_days`), from `revision_window_days` before the last stored
+  observation, so first prints and revisions are both kept.
+- fred, without a key: the keyless CSV from `revision_window_days` before the last stored
+  observation (everything on a first fetch); only changed values are written.
+- nyfed: one request per endpoint for all of its series, from the same window.
+- csv: the user's files, read whole and validated.
+
+Series are fetched on several threads; the services' rate budgets are shared, and each
+series is written in its own transaction. A failure is per series: the run goes on, the
+store keeps what it had and the series is marked stale. Bad input (an id FRED does not
+know, a malformed user file, a rejected key) is collected separately: the user must fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from reportgen.catalog import Catalog, Indicator
+from reportgen.config import Config
+from reportgen.errors import CatalogError, ConfigError, ReportgenError, SourceError
+from reportgen.sources import fredgraph, nyfed, usercsv
+from reportgen.sources.fred import FredClient, check_key
+from reportgen.sources.net import Http, HttpSettings, RateBudget
+from reportgen.store import FetchRecord, Store
+
+log = logging.getLogger(__name__)
+
+SOURCE_TZ = ZoneInfo("America/New_York")  # FRED and the New York Fed date their data in US time
+Progress = Callable[[str], None]
+
+
+def source_today() -> dt.date:
+    return dt.datetime.now(SOURCE_TZ).date()
+
+
+@dataclass
+class Services:
+    """The configured sources: URLs (config, overridden by environment) and transports."""
+
+    fred_key: str
+    fred_api_url: str
+    fred_csv_url: str
+    nyfed_url: str
+    fred_http: Http
+    nyfed_http: Http
+    fred: FredClient | None
+
+    @classmethod
+    def from_config(cls, config: Config) -> Services:
+        data = config.data
+        env_key = os.environ.get("FRED_API_KEY", "").strip()
+        origin = "FRED_API_KEY" if env_key else f"{config.source_file or 'config'}: " \
+                                                 "data.fred_api_key"
+        key = env_key or data.fred_api_key.strip()
+        if key:
+            key = check_key(key, origin)
+        settings = HttpSettings(timeout=data.timeout, retries=data.retries, backoff=data.backoff)
+        fred_http = Http("FRED", RateBudget(data.fred_per_second, data.fred_per_minute),
+                         settings, secrets=(key,))
+        nyfed_http = Http("New York Fed", RateBudget(data.nyfed_per_second, 600), settings)
+        api_url = os.environ.get("REPORTGEN_FRED_API_URL") or data.fred_api_url
+        return cls(
+            fred_key=key, fred_api_url=api_url,
+            fred_csv_url=os.environ.get("REPORTGEN_FRED_CSV_URL") or data.fred_csv_url,
+            nyfed_url=os.environ.get("REPORTGEN_NYFED_URL") or data.nyfed_url,
+            fred_http=fred_http, nyfed_http=nyfed_http,
+            fred=FredClient(key, api_url, fred_http) if key else None)
+
+    def requests(self) -> dict[str, int]:
+        return {"FRED": self.fred_http.requests, "New York Fed": self.nyfed_http.requests}
+
+
+@dataclass
+class FetchReport:
+    """What a fetch did, series by series, for the summary, the log and the exit code."""
+
+    written: dict[str, int] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, name: str, detail: int | str = 0) -> None:
+        with self._lock:
+            if outcome == "written":
+                self.written[name] = int(detail)
+            elif outcome == "unchanged":
+                self.unchanged.append(name)
+            elif outcome == "absent":
+                self.absent.append(name)
+            elif outcome == "error":
+                self.errors[name] = str(detail)
+            else:
+                self.failed[name] = str(detail)
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+
+@dataclass
+class _Job:
+    """One unit of fetching: a FRED series, a New York Fed endpoint, a user file."""
+
+    name: str
+    series: list[Indicator]
+    run: Callable[[], None]
+    source: str
+
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Fetcher:
+    """Plans and runs one fetch of the catalog into the store."""
+
+    def __init__(self, config: Config, catalog: Catalog, store: Store, services: Services,
+                 today: dt.date, clock: Clock = utc_now) -> None:
+        self.config, self.catalog, self.store = config, catalog, store
+        self.svc, self.today, self.clock = services, today, clock
+        self.report = FetchReport()
+        self._local = threading.local()
+
+    def _record(self, sid: str, source: str, started: dt.datetime, status: str,
+                requests: int = 0, message: str = "") -> FetchRecord:
+        return FetchRecord(sid, source, started, self.clock(), status, requests, 0, message)
+
+    # -- one job per source kind ---------------------------------------------------------
+
+    def _window_start(self, last: dt.date | None) -> dt.date | None:
+        days = self.config.data.revision_window_days
+        if last is None or days == 0:
+            return None
+        return last - dt.timedelta(days=days)
+
+    def _fred_api(self, ind: Indicator) -> None:
+        client = self.svc.fred
+        assert client is not None
+        started, before = self.clock(), self.svc.fred_http.requests
+        state = self.store.state(ind.id)
+        meta = client.info(ind)
+        warm = (state is not None and state.source == "fred" and state.rows > 0
+                and state.vintages_from is not None and state.last_success is not None)
+        if warm and meta.source_updated and meta.source_updated == state.source_updated:
+            self.store.mark_checked(self._record(ind.id, "fred", started, "unchanged", 1))
+            self.report.add("unchanged", ind.id)
+            return
+        if warm:
+            realtime_start = min(state.last_success.astimezone(SOURCE_TZ).date()
+                                 - dt.timedelta(days=1), self.today)
+            obs_start = self._window_start(state.last_date)
+        else:
+            realtime_start = self.today - dt.timedelta(days=self.config.data.vintage_days)
+            obs_start = None
+        rows = client.observations(ind, realtime_start, obs_start, self.today)
+        record = self._record(ind.id, "fred", started, "ok",
+                         self.svc.fred_http.requests - before)
+        written = self.store.merge_vintages(ind.id, rows, realtime_start, record, meta)
+        self.report.add("written" if written else "unchanged", ind.id, written)
+
+    def _fred_csv(self, ind: Indicator) -> None:
+        started, before = self.clock(), self.svc.fred_http.requests
+        state = self.store.state(ind.id)
+        start = self._window_start(state.last_date) if state and state.rows else None
+        values = fredgraph.fetch_csv(self.svc.fred_http, self.svc.fred_csv_url, ind, start,
+                                     self.today)
+        record = self._record(ind.id, "fredgraph", started, "ok",
+                         self.svc.fred_http.requests - before)
+        written = self.store.merge_latest(ind.id, "fredgraph", values, self.today, record,
+                                          window_start=start)
+        self.report.add("written" if written else "unchanged", ind.id, written)
+
+    def _nyfed(self, name: str, inds: list[Indicator]) -> None:
+        started, before = self.clock(), self.svc.nyfed_http.requests
+        states = [self.store.state(i.id) for i in inds]
+        lasts = [s.last_date if s and s.rows else None for s in states]
+        if any(last is None for last in lasts):
+            start = nyfed.first_date(name)
+        else:
+            start = self._window_start(min(lasts)) or nyfed.first_date(name)
+        values = nyfed.fetch_endpoint(self.svc.nyfed_http, self.svc.nyfed_url, name, inds,
+                                      max(start, nyfed.first_date(name)), self.today)
+        requests = self.svc.nyfed_http.requests - before
+        for ind, last in zip(inds, lasts, strict=True):
+            record = self._record(ind.id, "nyfed", started, "ok", requests)
+            window = None if last is None else start
+            written = self.store.merge_latest(ind.id, "nyfed", values[ind.id], self.today,
+                                              record, window_start=window)
+            self.report.add("written" if written else "unchanged", ind.id, written)
+
+    def _user_series(self, ind: Indicator) -> None:
+        started = self.clock()
+        path = self.config.path(ind.path or "")
+        if not ind.path or not path.is_file():
+            self.report.add("absent", ind.id)
+            return
+        values = usercsv.read_series(path, ind, self.today)
+        record = self._record(ind.id, "csv", started, "ok")
+        written = self.store.merge_latest(ind.id, "csv", values, self.today, record,
+                                          window_start=dt.date(1, 1, 1))
+        self.report.add("written" if written else "unchanged", ind.id, written)
+
+    def _user_table(self, name: str, spec: dict) -> None:
+        path = self.config.path(str(spec.get("path", "")))
+        if not spec.get("path") or not path.is_file():
+            self.report.add("absent", f"table {name}")
+            return
+        frame = usercsv.read_table(path, name, spec)
+        self.store.put_table(name, frame, "csv", self.clock())
+        self.report.add("written", f"table {name}", len(frame))
+
+    # -- planning and running -----------------------------------------------------------
+
+    def plan(self, only: set[str] | None = None) -> list[_Job]:
+        jobs: list[_Job] = []
+        endpoints: dict[str, list[Indicator]] = {}
+        for ind in self.catalog.indicators.values():
+            if only and ind.id not in only:
+                continue
+            if ind.source == "fred":
+                fn = self._fred_api if self.svc.fred else self._fred_csv
+                jobs.append(_Job(ind.id, [ind], lambda i=ind, f=fn: f(i),
+                                 "fred" if self.svc.fred else "fredgraph"))
+            elif ind.source == "nyfed":
+                name = nyfed.endpoint(ind)
+                if not name:
+                    self.report.add("error", ind.id, f"{self.catalog.where(ind.id)}: [{ind.id}] "
+                                    "needs nyfed_endpoint and nyfed_field")
+                    continue
+                endpoints.setdefault(name, []).append(ind)
+            elif ind.source == "csv":
+                jobs.append(_Job(ind.id, [ind], lambda i=ind: self._user_series(i), "csv"))
+        for name, inds in endpoints.items():
+            jobs.append(_Job(name, inds, lambda n=name, i=inds: self._nyfed(n, i), "nyfed"))
+        if not only:
+            for name, spec in self.catalog.tables.items():
+                jobs.append(_Job(f"table {name}", [], lambda n=name, s=spec: self._user_table(
+                    n, s), "csv"))
+        return jobs
+
+    def _guarded(self, job: _Job) -> None:
+        """Run one job; turn its failure into a per-series outcome, never a crash."""
+        started = self.clock()
+        try:
+            job.run()
+            return
+        except (CatalogError, ConfigError) as exc:
+            outcome, message = "error", str(exc)
+            if isinstance(exc, CatalogError) and job.series:
+                message += f"; fix or remove the entry at {self.catalog.where(job.series[0].id)}"
+            if isinstance(exc, ConfigError):
+                self.svc.fred_http.down = exc
+        except SourceError as exc:
+            # A user's own file is input to fix; a source's bad answer is a failed fetch.
+            outcome = "error" if job.source == "csv" else "failed"
+            message = str(exc)
+        except ReportgenError as exc:
+            outcome, message = "failed", str(exc)
+        except Exception as exc:  # a bug must not cost the other series their update
+            log.exception("fetch of %s failed unexpectedly", job.name)
+            outcome, message = "failed", f"{job.name}: unexpected {type(exc).__name__}: {exc}"
+        message = self.svc.fred_http.redact(message)
+        for ind in job.series or []:
+            self.report.add(outcome, ind.id, message)
+            self.store.log_failure(self._record(ind.id, job.source, started, "error",
+                                           message=message))
+        if not job.series:
+            self.report.add(outcome, job.name, message)
+
+    def run(self, only: set[str] | None = None, progress: Progress = lambda _: None
+            ) -> FetchReport:
+        t0 = time.perf_counter()
+        jobs = self.plan(only)
+        done = 0
+        lock = threading.Lock()
+
+        def one(job: _Job) -> None:
+            nonlocal done
+            self._guarded(job)
+            with lock:
+                done += 1
+                progress(f"Fetching data ({done}/{len(jobs)})")
+
+        with self.store.writing():
+            workers = max(1, min(self.config.data.threads, len(jobs)))
+            with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
+                list(pool.map(one, jobs))
+        self.report.requests = self.svc.requests()
+        self.report.seconds = time.perf_counter() - t0
+        return self.report
+
+    def read_vintages(self, as_of: dt.date, progress: Progress = lambda _: None) -> FetchReport:
+        """For an as-of date older than the stored real-time periods, ask FRED for that one
+        vintage of each series (one request each), once; later rebuilds read the store."""
+        client = self.svc.fred
+        t0 = time.perf_counter()
+        if client is None:
+            return self.report
+        todo = []
+        for ind in self.catalog.indicators.values():
+            state = self.store.state(ind.id)
+            if ind.source != "fred" or state is None or state.source != "fred":
+                continue
+            if state.vintages_from is not None and state.vintages_from <= as_of:
+                continue
+            if not self.store.has_point_vintage(ind.id, as_of):
+                todo.append(ind)
+
+        def one(ind: Indicator) -> None:
+            def job() -> None:
+                started, before = self.clock(), self.svc.fred_http.requests
+                values = client.vintage(ind, as_of, self.today)
+                record = self._record(ind.id, "fred", started, "ok",
+                                 self.svc.fred_http.requests - before)
+                self.report.add("written", ind.id,
+                                self.store.put_point_vintage(ind.id, as_of, values, record))
+            self._guarded(_Job(ind.id, [ind], job, "fred"))
+            progress(f"Reading vintages as of {as_of}")
+
+        with self.store.writing(), ThreadPoolExecutor(self.config.data.threads) as pool:
+            list(pool.map(one, todo))
+        self.report.requests = self.svc.requests()
+        self.report.seconds += time.perf_counter() - t0
+        return self.report
