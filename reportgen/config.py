@@ -66,8 +66,9 @@ class DataConfig:
                         minimum=0)
     backoff: float = _opt(1.0, "Seconds before the first retry; doubles each time (capped at "
                           "30 s).", minimum=0)
-    fred_per_second: float = _opt(2.0, "Requests a second to FRED, shared by all threads (FRED "
-                                  "answers bursts above about 2 a second with 429).", minimum=0)
+    fred_per_second: float = _opt(1.8, "Requests a second to FRED, shared by all threads: a "
+                                  "little under FRED's limit of about 2 (bursts get 429).",
+                                  minimum=0)
     fred_per_minute: int = _opt(120, "Requests a minute to FRED per key (FRED's limit).",
                                 minimum=1)
     nyfed_per_second: float = _opt(4.0, "Requests a second to the New York Fed.", minimum=0)

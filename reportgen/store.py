@@ -258,16 +258,15 @@ class Store:
                               ) from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        try:
             self.db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:  # disk full, I/O error: nothing landed
+        except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
-            raise SourceError(f"{self.path}: could not save to the store ({exc}); "
-                              "nothing of this series was changed") from None
+            if isinstance(exc, sqlite3.Error):  # disk full, I/O error: nothing landed
+                raise SourceError(f"{self.path or 'store'}: could not write to the store "
+                                  f"({exc}); nothing of this series was changed; free disk "
+                                  "space or check the file, then fetch again") from None
+            raise
 
     def writing(self) -> contextlib.AbstractContextManager:
         """Hold the store's writer lock for a whole fetch or import."""

@@ -75,7 +75,7 @@ def nyfed_world(since: str = "2025-06-01") -> FakeNYFed:
 
 
 def write_config(folder: Path, fred: FakeFred | None = None, ny: FakeNYFed | None = None,
-                 key: str | None = KEY, extra: str = "") -> Path:
+                 key: str | None = KEY, extra: str = "", per_second: float = 500) -> Path:
     """A workspace config: live data from the fakes (or a closed port), fast retries."""
     fred_url = fred.fred_url if fred else "http://127.0.0.1:9/fred"
     csv_url = fred.csv_url if fred else "http://127.0.0.1:9/graph/fredgraph.csv"
@@ -87,7 +87,7 @@ def write_config(folder: Path, fred: FakeFred | None = None, ny: FakeNYFed | Non
         'source = "live"\n'
         f'fred_api_url = "{fred_url}"\nfred_csv_url = "{csv_url}"\nnyfed_url = "{ny_url}"\n'
         + (f'fred_api_key = "{key}"\n' if key else "")
-        + "timeout = 2\nretries = 2\nbackoff = 0.05\nfred_per_second = 500\n"
+        + f"timeout = 2\nretries = 2\nbackoff = 0.05\nfred_per_second = {per_second}\n"
         "fred_per_minute = 100000\nnyfed_per_second = 500\nstore_timeout = 5\n"
         + extra
         + "[paths]\n"

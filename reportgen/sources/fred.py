@@ -61,12 +61,17 @@ class FredClient(fredapi.Fred):
         except HttpStatusError as exc:
             raise _fred_error(exc, what, self.http) from None
         try:
-            return ET.fromstring(body)
+            root = ET.fromstring(body)
         except ET.ParseError as exc:
             kind = "an HTML page" if body.lstrip()[:1] == b"<" and b"<html" in body[:500].lower() \
                 else "not XML"
             raise MalformedDataError(f"FRED: {what}: the answer was {kind} ({exc}); the API "
                                      "or a proxy in between is misbehaving, try later") from None
+        if root.tag.lower() in ("html", "body"):
+            raise MalformedDataError(f"FRED: {what}: the answer was an HTML page, not FRED's "
+                                     "XML; the API or a proxy in between is misbehaving, try "
+                                     "later")
+        return root
 
     def info(self, ind: Indicator) -> SeriesMeta:
         """Series metadata; `last_updated` is the cheap test for "anything new?"."""
@@ -89,18 +94,21 @@ class FredClient(fredapi.Fred):
         if observation_start is not None:
             base += f"&observation_start={observation_start.isoformat()}"
         rows: list[Vintage] = []
+        warnings: list[str] = []
         offset = 0
         while True:
             root = self._Fred__fetch_data(base + (f"&offset={offset}" if offset else ""))
             page = _vintage_rows(root, ind, today)
             rows.extend(page.rows)
+            warnings.extend(page.warnings)
             count = page.count
             offset += page.seen
             if page.seen == 0 or offset >= count:
                 break
         if not rows:
-            raise MalformedDataError(f"FRED: {ind.id}: the answer had no observations; check "
-                                     "that the series still exists on FRED")
+            raise MalformedDataError(f"FRED: {ind.id}: the answer had no usable observations"
+                                     + (f" ({warnings[0]})" if warnings else "")
+                                     + "; check that the series still exists on FRED")
         return rows
 
     def vintage(self, ind: Indicator, as_of: dt.date, today: dt.date) -> pd.Series:
@@ -120,6 +128,7 @@ class _Page:
     rows: list[Vintage]
     count: int
     seen: int
+    warnings: list[str]
 
 
 def _vintage_rows(root: ET.Element, ind: Indicator, today: dt.date) -> _Page:
@@ -154,7 +163,7 @@ def _vintage_rows(root: ET.Element, ind: Indicator, today: dt.date) -> _Page:
         count = int(root.get("count", len(children)))
     except ValueError:
         count = len(children)
-    return _Page(rows, count, len(children))
+    return _Page(rows, count, len(children), cleaned.warnings)
 
 
 def _float(text: str | None) -> float | None:

@@ -46,9 +46,10 @@ class RateBudget:
     so threads queue in order without holding each other up.
     """
 
-    def __init__(self, per_second: float, per_minute: int) -> None:
+    def __init__(self, per_second: float, per_minute: int, window: float = 60.0) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_minute = per_minute
+        self.window = window
         self._lock = threading.Lock()
         self._next = 0.0
         self._sent: deque[float] = deque()
@@ -58,10 +59,10 @@ class RateBudget:
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next)
-            while self._sent and self._sent[0] <= slot - 60.0:
+            while self._sent and self._sent[0] <= slot - self.window:
                 self._sent.popleft()
             if self.per_minute > 0 and len(self._sent) >= self.per_minute:
-                slot = max(slot, self._sent[len(self._sent) - self.per_minute] + 60.0)
+                slot = max(slot, self._sent[len(self._sent) - self.per_minute] + self.window)
             self._next = slot + self.interval
             self._sent.append(slot)
         wait = slot - time.monotonic()

@@ -1,0 +1,205 @@
+"""Sources misbehave: malformed answers, errors, slow answers, rate limits. Nothing
+malformed reaches the store, retries follow the rules, and the API key never leaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import time
+
+import pytest
+from fakes import FakeFred
+from live import KEY, TODAY, config, dump, fred_data, nyfed_world, write_config
+from test_fetch import fetch, observation_requests
+
+from reportgen.sources.net import RateBudget
+from tests.conftest import run_cli
+
+OBS = "series/observations"
+HEAD = ('<?xml version="1.0" encoding="utf-8" ?>\n<observations realtime_start="2024-11-23" '
+        'realtime_end="9999-12-31" count="{n}" offset="0" limit="100000">\n')
+
+
+def xml(*rows: tuple[str, str]) -> bytes:
+    body = "".join(f'  <observation realtime_start="2026-11-20" realtime_end="9999-12-31" '
+                   f'date="{d}" value="{v}"/>\n' for d, v in rows)
+    return (HEAD.format(n=len(rows)) + body + "</observations>\n").encode()
+
+
+@pytest.fixture
+def world(tmp_path):
+    """UNRATE and DGS2 already fetched once; FRED now has a new UNRATE month."""
+    data = fred_data(["UNRATE", "DGS2"], since="2025-01-01")
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv)
+        fetch(cfg, only={"UNRATE", "DGS2"})
+        data.publish("UNRATE", {dt.date(2026, 11, 1): 4.4}, on=TODAY)
+        data.publish("DGS2", {dt.date(2026, 11, 23): 3.4}, on=TODAY)
+        srv.clear_requests()
+        yield srv, cfg
+
+
+MALFORMED = {
+    "html page": ("html", {}, "the answer was an HTML page"),
+    "truncated": ("truncated", {}, "answer cut short"),
+    "dropped": ("drop", {}, "connection closed without an answer"),
+    "missing values only": ("body", {"body": xml(("2026-11-01", "."))},
+                            "no usable observations"),
+    "not a number": ("body", {"body": xml(("2026-11-01", "abc"))}, "no usable observations"),
+    "impossible date": ("body", {"body": xml(("2026-13-01", "4.4"))},
+                        "no usable observations"),
+    "empty": ("body", {"body": xml()}, "no usable observations"),
+    "duplicate dates": ("body", {"body": xml(("2026-11-01", "4.4"), ("2026-11-01", "4.5"))},
+                        "appears twice"),
+    "not xml": ("body", {"body": b"Service temporarily unavailable"}, "was not XML"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_answer_changes_nothing_of_that_series(world, case):
+    srv, cfg = world
+    kind, kw, message = MALFORMED[case]
+    srv.fault(kind, match="series_id=UNRATE", times=None if kind != "body" else 1, **kw)
+    # the metadata request of UNRATE is hit too: only the observations carry a body fault
+    if kind == "body":
+        srv.clear_faults()
+        srv.fault(kind, match=f"{OBS}?series_id=UNRATE", **kw)
+    before = [r for r in dump(cfg.store_path) if r[0] == "UNRATE"]
+    report = fetch(cfg, only={"UNRATE", "DGS2"})
+    assert message in report.failed["UNRATE"], report.failed
+    assert "DGS2" in report.written  # the other series is not held back
+    assert [r for r in dump(cfg.store_path) if r[0] == "UNRATE"] == before
+    with sqlite3.connect(cfg.store_path) as db:
+        status, text = db.execute("SELECT status, message FROM fetch_log WHERE series_id="
+                                  "'UNRATE' ORDER BY id DESC LIMIT 1").fetchone()
+        last_error = db.execute("SELECT last_error FROM series WHERE id='UNRATE'").fetchone()
+    assert status == "error" and message in text and last_error[0]
+
+
+def test_bad_values_are_skipped_with_a_warning(world, caplog):
+    srv, cfg = world
+    srv.fault("body", match=f"{OBS}?series_id=UNRATE",
+              body=xml(("2026-10-01", "4.3"), ("2026-11-01", "n/a"), ("2026-11-15", "4.4")))
+    with caplog.at_level(logging.WARNING):
+        report = fetch(cfg, only={"UNRATE"})
+    assert "UNRATE" in report.written
+    assert "skipped 2 value(s)" in caplog.text and "'n/a'" in caplog.text
+    assert "2026-11-15 cannot be a monthly observation" in caplog.text
+    dates = [r[1] for r in dump(cfg.store_path) if r[0] == "UNRATE"]
+    assert "2026-11-15" not in dates and "2026-11-01" not in dates
+
+
+def test_server_errors_are_retried_then_succeed(world):
+    srv, cfg = world
+    srv.fault("status", status=503, times=2, match=OBS)
+    report = fetch(cfg, only={"UNRATE"})
+    assert report.written.get("UNRATE") and not report.failed
+    assert len(observation_requests(srv)) == 3
+
+
+def test_retry_after_is_honoured(world):
+    srv, cfg = world
+    srv.retry_after = 1
+    srv.fault("status", status=429, times=1, match=OBS)
+    t0 = time.monotonic()
+    report = fetch(cfg, only={"UNRATE"})
+    waited = time.monotonic() - t0
+    assert report.written.get("UNRATE")
+    assert waited >= 1.0  # the backoff alone (0.05 s) would not have waited this long
+    stamps = [r.time for r in observation_requests(srv)]
+    assert stamps[1] - stamps[0] >= 0.95
+
+
+def test_a_rate_limit_that_persists_fails_the_series_and_says_so(world):
+    srv, cfg = world
+    srv.fault("status", status=429, times=None, match=OBS)
+    report = fetch(cfg, only={"UNRATE"})
+    assert "rate limit" in report.failed["UNRATE"]
+    assert len(observation_requests(srv)) == 3  # first try plus two retries
+
+
+def test_a_slow_answer_times_out_and_is_retried(world):
+    srv, cfg = world
+    srv.fault("slow", delay=3, times=1, match=OBS)
+    report = fetch(cfg, only={"UNRATE"})
+    assert report.written.get("UNRATE")
+    assert len(observation_requests(srv)) == 2
+
+
+def test_client_errors_are_not_retried(world):
+    srv, cfg = world
+    srv.fault("status", status=404, times=None, match=OBS)
+    report = fetch(cfg, only={"UNRATE"})
+    assert "HTTP 404" in report.failed["UNRATE"]
+    assert len(observation_requests(srv)) == 1
+
+
+def test_csv_and_json_answers_are_checked_too(tmp_path):
+    data = fred_data(["UNRATE"], since="2025-01-01")
+    ny = nyfed_world(since="2026-10-01")
+    with FakeFred(data) as srv, ny:
+        cfg = config(tmp_path, srv, ny, key=None)
+        srv.fault("body", match="fredgraph", body=b"observation_date,UNRATE\n2026-09-01,4.")
+        ny.fault("html", match="sofr")
+        report = fetch(cfg, only={"UNRATE", "SOFR", "EFFR"})
+        assert "cut short" in report.failed["UNRATE"]
+        assert "HTML page" in report.failed["SOFR"]
+        assert "EFFR" in report.written
+        srv.fault("body", match="fredgraph", body=b"observation_date,UNRATE\n2026-13-01,4.1\n")
+        report = fetch(cfg, only={"UNRATE"})
+        assert "no usable observations" in report.failed["UNRATE"]
+    assert not [r for r in dump(cfg.store_path) if r[0] in ("UNRATE", "SOFR")]
+
+
+def test_the_rate_budget_is_shared_across_threads():
+    budget = RateBudget(per_second=20, per_minute=5, window=0.5)
+    t0 = time.monotonic()
+    for _ in range(10):
+        budget.acquire()
+    elapsed = time.monotonic() - t0
+    # 5 per half second: the 6th waits for the window, the 10th only after ~0.5 s more
+    assert 0.45 <= elapsed < 1.5
+
+
+def test_fred_is_never_asked_faster_than_its_limit(tmp_path):
+    ids = ["UNRATE", "DGS2", "DGS1", "PAYEMS"]
+    data = fred_data(ids, since="2026-01-01")
+    with FakeFred(data) as srv:
+        srv.max_per_second = 2  # like FRED since 2026: a burst gets 429 at once
+        cfg = config(tmp_path, srv, per_second=1.8)  # the default: a little under
+        t0 = time.monotonic()
+        report = fetch(cfg, only=set(ids))
+        elapsed = time.monotonic() - t0
+        assert sorted(report.written) == sorted(ids)
+        assert len(srv.requests) == 8  # no 429, so no retry
+        assert elapsed >= 3.5  # 8 requests at 1.8 a second
+
+
+def test_the_key_never_appears_in_logs_errors_or_the_store(tmp_path, caplog):
+    data = fred_data(["UNRATE", "DGS2", "DGS1"], since="2026-01-01")
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv)
+        srv.fault("html", status=502, times=None, match="series_id=UNRATE")
+        srv.fault("truncated", times=None, match=f"{OBS}?series_id=DGS2")
+        with caplog.at_level(logging.DEBUG):
+            report = fetch(cfg, only={"UNRATE", "DGS2", "DGS1", "WALCL"})
+        assert report.failed and report.errors  # WALCL does not exist on this FRED
+        text = caplog.text + repr(report)
+        r = run_cli("fetch", cwd=tmp_path)
+        d = run_cli("doctor", cwd=tmp_path)
+    for out in (text, r.stdout, r.stderr, d.stdout, d.stderr):
+        assert KEY not in out
+    assert "api_key=***" in text or "***" in text or "HTTP 502" in text
+    raw = cfg.store_path.read_bytes() + b"".join(
+        p.read_bytes() for p in cfg.store_path.parent.glob("*") if p.is_file())
+    assert KEY.encode() not in raw
+    assert all(r.query.get("api_key") == KEY for r in srv.requests)  # it was sent, though
+
+
+def test_fetch_command_exit_codes(tmp_path):
+    write_config(tmp_path)  # every source points at a closed port
+    r = run_cli("fetch", "--series", "UNRATE", cwd=tmp_path)
+    assert r.returncode == 1 and "unreachable" in r.stdout
+    r = run_cli("fetch", "--series", "NOPE", cwd=tmp_path)
+    assert r.returncode == 2 and "'NOPE' is not in the indicator catalog" in r.stderr
