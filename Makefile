@@ -24,6 +24,7 @@ test: setup
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.fetch
 
 lint: setup
 	$(VENV)/bin/ruff check reportgen tests bench scripts

@@ -19,7 +19,11 @@ def _empty(name: str | None = None) -> pd.Series:
 
 
 def clean(s: pd.Series) -> pd.Series:
-    """Drop NaNs and duplicate dates, sort: the shape every transform expects."""
+    """Drop NaNs and duplicate dates, sort: the shape every transform expects. An absent
+    input (an empty series without dates, e.g. from a user table not supplied) comes back
+    as an empty dated series, so date comparisons downstream still work."""
+    if s.empty and not isinstance(s.index, pd.DatetimeIndex):
+        return _empty(s.name)
     s = s.dropna().sort_index()
     return s[~s.index.duplicated(keep="last")]
 
