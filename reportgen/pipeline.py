@@ -243,7 +243,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
             views = chart_views(content.specs, content.style, analysis, drawn, narrator,
                                 _events(content), snapshot.provenance)
             print_views = views if config.report.pdf_charts == "svg" else {
-                k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} for k, v in views.items()}
+                k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} if "src" in v else v
+                for k, v in views.items()}
             extra = language_extras(analysis, narrator, content.catalog, snapshot,
                                     previous_date, rebuilt, gathered.fallback)
             extra["notes"] = load_notes(config.notes_dir, issue_date,

@@ -409,15 +409,9 @@ def _job(spec: ChartSpec, style: Style, inputs: Inputs, path: Path, lang: str | 
 
 
 def drawable(specs: list[ChartSpec], inputs: Inputs) -> list[ChartSpec]:
-    """The charts that have data; a chart that is not optional and has none is an error."""
-    out = []
-    for spec in specs:
-        if has_data(spec, inputs.series, inputs.tables):
-            out.append(spec)
-        elif not spec.optional:
-            raise RenderError(f"chart {spec.id}: no data for any of its series "
-                              f"({', '.join(s['id'] for s in spec.series)})")
-    return out
+    """The charts that have data. A live store may lack a series (never fetched, not
+    supplied): its chart is not drawn, and the report says so where it would stand."""
+    return [spec for spec in specs if has_data(spec, inputs.series, inputs.tables)]
 
 
 def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,

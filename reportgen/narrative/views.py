@@ -37,6 +37,12 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
     for spec in specs:
         d = by_id.get(spec.id)
         if d is None:
+            if not spec.optional:  # a live store lacks its data: say so where it would be
+                inputs = chart_inputs(spec, analysis) or [s["id"] for s in spec.series]
+                views[spec.id] = {"title": spec.title, "subtitle": spec.subtitle,
+                                  "missing": t.gettext("No data for this chart in this issue "
+                                                       "(%(series)s); see the data appendix.")
+                                  % {"series": ", ".join(inputs)}}
             continue
         legend = [{"label": s["label"], "color": style.color(i), "kind": "line"}
                   for i, s in enumerate(spec.series)

@@ -56,7 +56,8 @@ def open_store(config: Config, catalog: Catalog) -> Store:
 
 def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
            progress: Progress = lambda _: None) -> Gathered:
-    """The store for a build: fetched up to date first unless `fetch` is off.
+    """The store for a build: fetched up to date first unless `fetch` is off (then only
+    the user's own files are read).
 
     Bad input found while fetching (an unknown series id, a malformed user file, a rejected
     key) stops the build with the first problem; a source that cannot be reached does not:
@@ -74,9 +75,8 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
     try:
         services = Services.from_config(config)
         fetcher = Fetcher(config, catalog, store, services, source_today())
-        if fetch:
-            progress("Fetching data")
-            report = fetcher.run(progress=progress)
+        progress("Fetching data" if fetch else "Reading your data files")
+        report = fetcher.run(progress=progress, local_only=not fetch)
         if as_of < fetcher.today and services.fred is not None:
             report = fetcher.read_vintages(as_of, progress)
         if report is not None and report.errors:

@@ -80,7 +80,7 @@ def import_command(config: Config, files: list[Path]) -> int:
 def indicators_command(config: Config) -> int:
     catalog = load_catalog(config.catalogs_dir)
     today = source_today()
-    header = f"{'series':<16}{'source':<11}{'frequency':<11}{'last obs':<12}{'fetched':<18}status"
+    header = f"{'series':<19}{'source':<11}{'frequency':<11}{'last obs':<12}{'fetched':<18}status"
     print(header)
     with open_store(config, catalog) as store:
         for sid, ind in catalog.indicators.items():
@@ -90,7 +90,7 @@ def indicators_command(config: Config) -> int:
                 if ind.source == "csv":
                     present = ind.path and config.path(ind.path).is_file()
                     note = "file present, not loaded yet" if present else f"no file {ind.path}"
-                print(f"{sid:<16}{ind.source:<11}{ind.frequency:<11}{'-':<12}{'-':<18}{note}")
+                print(f"{sid:<19}{ind.source:<11}{ind.frequency:<11}{'-':<12}{'-':<18}{note}")
                 continue
             fetched = state.last_success.strftime("%Y-%m-%d %H:%M") if state.last_success \
                 else "-"
@@ -100,7 +100,7 @@ def indicators_command(config: Config) -> int:
                                  else f"last fetched {age} days ago")) if stale else "ok"
             if state.sample:
                 note = "sample"
-            print(f"{sid:<16}{state.source:<11}{ind.frequency:<11}"
+            print(f"{sid:<19}{state.source:<11}{ind.frequency:<11}"
                   f"{state.last_date.isoformat() if state.last_date else '-':<12}"
                   f"{fetched:<18}{note}")
     return 0

@@ -233,7 +233,12 @@ class Fetcher:
 
     # -- planning and running -----------------------------------------------------------
 
-    def plan(self, only: set[str] | None = None) -> list[_Job]:
+    def plan(self, only: set[str] | None = None, local_only: bool = False) -> list[_Job]:
+        """The jobs of one fetch; `local_only` keeps the user's files (no network)."""
+        jobs = self._plan(only)
+        return [j for j in jobs if j.source == "csv"] if local_only else jobs
+
+    def _plan(self, only: set[str] | None) -> list[_Job]:
         jobs: list[_Job] = []
         endpoints: dict[str, list[Indicator]] = {}
         for ind in self.catalog.indicators.values():
@@ -289,10 +294,10 @@ class Fetcher:
         if not job.series:
             self.report.add(outcome, job.name, message)
 
-    def run(self, only: set[str] | None = None, progress: Progress = lambda _: None
-            ) -> FetchReport:
+    def run(self, only: set[str] | None = None, progress: Progress = lambda _: None,
+            local_only: bool = False) -> FetchReport:
         t0 = time.perf_counter()
-        jobs = self.plan(only)
+        jobs = self.plan(only, local_only)
         done = 0
         lock = threading.Lock()
 
