@@ -321,8 +321,9 @@ class Store:
                             " WHERE id=?", (_iso(record.finished_at),) * 2
                             + (record.series_id,))
 
-    def log_failure(self, record: FetchRecord) -> None:
-        """A failed fetch changes no data; it is logged and marks the series stale."""
+    def log_only(self, record: FetchRecord) -> None:
+        """A fetch that changed no data (nothing new, or it failed): the log and the
+        series' fetch times only; a failure marks the series stale."""
         with self._tx():
             self._log(record)
 
@@ -450,11 +451,6 @@ class Store:
                               " date=? AND known_from=? AND known_until!=?",
                               (end, sid, date, start, end))
         return cur.rowcount
-
-    def mark_checked(self, record: FetchRecord, source_updated: str = "") -> None:
-        """A cheap check found nothing new: only the log and the series' fetch time."""
-        with self._tx():
-            self._log(record)
 
     def put_point_vintage(self, sid: str, vintage_date: dt.date, values: pd.Series,
                           record: FetchRecord) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reportgen.catalog import Catalog
 from reportgen.config import Config
-from reportgen.errors import CatalogError, ConfigError, SourceError
+from reportgen.errors import CatalogError, ConfigError
 from reportgen.store import FetchRecord, Store
 
 log = logging.getLogger(__name__)
@@ -96,5 +96,3 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
         return Gathered(sample_store(catalog), report, FALLBACK_NOTE)
     return Gathered(store, report)
 
-
-__all__ = ["FALLBACK_NOTE", "Gathered", "SourceError", "gather", "open_store", "sample_store"]

@@ -164,7 +164,7 @@ class Fetcher:
         warm = (state is not None and state.source == "fred" and state.rows > 0
                 and state.vintages_from is not None and state.last_success is not None)
         if warm and meta.source_updated and meta.source_updated == state.source_updated:
-            self.store.mark_checked(self._record(ind.id, "fred", started, "unchanged", 1))
+            self.store.log_only(self._record(ind.id, "fred", started, "unchanged", 1))
             self.report.add("unchanged", ind.id)
             return
         if warm:
@@ -289,7 +289,7 @@ class Fetcher:
         message = self.svc.fred_http.redact(message)
         for ind in job.series or []:
             self.report.add(outcome, ind.id, message)
-            self.store.log_failure(self._record(ind.id, job.source, started, "error",
+            self.store.log_only(self._record(ind.id, job.source, started, "error",
                                            message=message))
         if not job.series:
             self.report.add(outcome, job.name, message)
