@@ -24,8 +24,12 @@ IDS = ["UNRATE", "PAYEMS", "CPIAUCSL", "DGS1", "DGS2", "WALCL", "TREAST", "WSHOM
 
 
 def rows_by_series(path) -> dict[str, int]:
+    """Rows per series; {} while the fetch has created the file but not yet the schema."""
     with sqlite3.connect(path) as db:
-        return dict(db.execute("SELECT series_id, COUNT(*) FROM observations GROUP BY 1"))
+        try:
+            return dict(db.execute("SELECT series_id, COUNT(*) FROM observations GROUP BY 1"))
+        except sqlite3.OperationalError:
+            return {}
 
 
 def content(path) -> list[tuple]:
