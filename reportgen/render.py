@@ -17,6 +17,7 @@ from babel.support import NullTranslations
 from markupsafe import Markup
 
 from reportgen.errors import RenderError
+from reportgen.narrative import MISSING_MARK
 from reportgen.parallel import fork_map
 
 
@@ -39,11 +40,13 @@ def environment(templates_dir: Path, translations: NullTranslations, lang: str,
 def paragraph_filter(separator: str) -> Any:
     """Join the sentences of a {% filter para %} block (one per line) into one <p>.
 
-    English sentences need a space between them; Chinese ones must not have one.
+    English sentences need a space between them; Chinese ones must not have one. A
+    sentence stating a value the data lack (a series never fetched) is left out.
     """
 
     def para(text: str) -> Markup:
-        sentences = [line.strip() for line in str(text).splitlines() if line.strip()]
+        sentences = [line.strip() for line in str(text).splitlines()
+                     if line.strip() and MISSING_MARK not in line]
         return Markup("<p>" + separator.join(sentences) + "</p>") if sentences else Markup("")
 
     return para
@@ -69,7 +72,8 @@ def _guard(fn: Any, template: str, env: jinja2.Environment) -> Any:
 
 def render_html(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
     """Render one document; template problems become one-line errors with file and line."""
-    return _guard(lambda: env.get_template(template).render(**context), template, env)
+    html = _guard(lambda: env.get_template(template).render(**context), template, env)
+    return html.replace(MISSING_MARK, "")
 
 
 def _fetcher_class() -> type:

@@ -43,3 +43,15 @@ def test_change_phrase_follows_state_and_unit():
     n = narrator("zh-Hant", [1.0] * 30, state="falling", change=-0.25)
     assert n.change("x_pct") == "較三個月前下降0.2個百分點"
     assert n.date(dt.date(2026, 11, 23)) == "2026年11月23日"
+
+
+def test_a_sentence_whose_value_the_data_lack_is_left_out():
+    """A live store may lack a series: its sentence goes, a table cell keeps the dash."""
+    from reportgen.narrative import MISSING_MARK, NO_VALUE
+    from reportgen.render import paragraph_filter
+
+    para = paragraph_filter(" ")
+    text = f"Debt grew {NO_VALUE} over the year.\nSpreads are 275 bp."
+    assert str(para(text)) == "<p>Spreads are 275 bp.</p>"
+    assert str(para(f"Only {NO_VALUE} here.")) == ""
+    assert NO_VALUE.replace(MISSING_MARK, "") == "–"

@@ -19,6 +19,11 @@ from reportgen.i18n import Formatter
 from reportgen.signals import Analysis
 from reportgen.signals.base import Signal
 
+# A value the data do not have: shown as a dash in tables, but a sentence that would state
+# it is left out (render.paragraph_filter drops it; render_html removes the mark elsewhere).
+MISSING_MARK = "\u2063"  # INVISIBLE SEPARATOR, never produced by formatting
+NO_VALUE = MISSING_MARK + "–"
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it here."""
@@ -94,6 +99,8 @@ class Narrator:
     def v(self, sid: str, **kw: Any) -> str:
         """A signal's value, formatted by its unit."""
         s = self.sig(sid)
+        if not s.ok:
+            return NO_VALUE
         if sid in DIGITS:
             kw.setdefault("digits", DIGITS[sid])
         return self.fmt.value(s.value, s.unit, **kw)
@@ -101,19 +108,21 @@ class Narrator:
     def va(self, sid: str, **kw: Any) -> str:
         """A signal's magnitude, for sentences that carry the sign in words (below/above)."""
         s = self.sig(sid)
-        return self.fmt.value(abs(s.value) if s.ok else None, s.unit, **kw)
+        return self.fmt.value(abs(s.value), s.unit, **kw) if s.ok else NO_VALUE
 
     def d(self, sid: str) -> str:
         """A signal's observation date, at the precision its frequency deserves."""
         s = self.sig(sid)
-        return self.fmt.date(s.date) if s.date else "–"
+        return self.fmt.date(s.date) if s.date else NO_VALUE
 
     def m(self, sid: str) -> str:
         """A signal's observation month (for monthly data)."""
-        return self.fmt.month(self.sig(sid).date)
+        s = self.sig(sid)
+        return self.fmt.month(s.date) if s.date else NO_VALUE
 
     def q(self, sid: str) -> str:
-        return self.fmt.quarter(self.sig(sid).date)
+        s = self.sig(sid)
+        return self.fmt.quarter(s.date) if s.date else NO_VALUE
 
     def change(self, sid: str, **kw: Any) -> str:
         """'up 0.3 pp over three months' / '三個月來上升0.3個百分點', from the signal's state."""
