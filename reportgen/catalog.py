@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError
 
 UNITS = ("percent", "index", "usd_mn", "usd_bn", "usd", "thousands", "number", "bp", "ratio",
@@ -110,9 +111,11 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
     return Event(id=raw["id"], kind=raw["kind"], label=raw["label"], start=start, end=end)
 
 
-def load_catalog(folder: Path) -> Catalog:
-    """Read indicators.toml and events.toml from the catalogs folder."""
-    ind_path, ev_path = folder / "indicators.toml", folder / "events.toml"
+def load_catalog(source: ContentPaths | Path) -> Catalog:
+    """Read indicators.toml and events.toml (workspace copies win over built-ins)."""
+    content = as_content(source, "catalogs")
+    ind_path = content.file("catalogs", "indicators.toml")
+    ev_path = content.file("catalogs", "events.toml")
     raw = read_toml(ind_path)
     tables = raw.pop("tables", {})
     lines = _header_lines(ind_path)

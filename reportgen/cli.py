@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 
 from reportgen import FORMATS, LANGUAGES, __version__
-from reportgen.config import describe, load_config, with_overrides
+from reportgen.config import ENV, describe, load_config, with_overrides
 from reportgen.errors import ConfigError, ReportgenError
 
 
@@ -121,8 +122,13 @@ def parser() -> argparse.ArgumentParser:
     srv.add_argument("--config", type=Path, default=None)
     srv.add_argument("--output", default=None)
 
-    cfg = sub.add_parser("config", help="list every config option with its default")
+    cfg = sub.add_parser("config", help="every config option: its effective value and "
+                                        "where it came from (default, file, env, flag)")
     cfg.add_argument("--config", type=Path, default=None)
+
+    init = sub.add_parser("init", help="start a workspace: a commented reportgen.toml, data/, "
+                                       "notes/ and a README on overriding the built-in content")
+    init.add_argument("folder", type=Path, nargs="?", default=Path("."), metavar="DIR")
     return p
 
 
@@ -231,7 +237,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from reportgen.site import build_site
 
     config = with_overrides(load_config(args.config), output_dir=args.output)
-    site = build_site(config.output_dir, config.locales_dir, force=args.force,
+    site = build_site(config.output_dir, config.content, force=args.force,
                       base_url=args.base_url)
     print(f"site written to {site}")
     return 0
@@ -279,9 +285,26 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    load_config(args.config)  # validates the file if there is one
-    for key, default, doc in describe():
-        print(f"{key} = {default!r}\n    {doc}")
+    config = load_config(args.config)
+    where = {"file": f"file {config.source_file}", "default": "default", "flag": "flag"}
+    print(f"# configuration: {config.source_file or 'none found; defaults'}")
+    for option in describe(config):
+        origin = where.get(option.origin, option.origin)
+        if option.origin == "env":
+            origin = f"env {ENV[option.key]}"
+        print(f"{option.key} = {option.shown!r}  ({origin})\n    {option.doc}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from reportgen.workspace import init_workspace
+
+    result = init_workspace(args.folder)
+    for path in result.created:
+        print(f"created {path}{'/' if path.is_dir() else ''}")
+    for path in result.skipped:
+        print(f"skipped {path}: already exists, left as it was")
+    print(f"workspace ready: cd {result.folder} && reportgen run")
     return 0
 
 
@@ -294,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                     "publish": cmd_publish,
                     "serve": cmd_serve, "config": cmd_config, "fetch": cmd_fetch,
                     "import": cmd_import, "indicators": cmd_indicators,
-                    "doctor": cmd_doctor}
+                    "doctor": cmd_doctor, "init": cmd_init}
         return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)
@@ -302,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reportgen: interrupted; nothing was published", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

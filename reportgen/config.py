@@ -7,18 +7,33 @@ file, the key and what to write instead.
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from reportgen import FORMATS, LANGUAGES, PROJECT_ROOT
+from reportgen import FORMATS, LANGUAGES
+from reportgen.content import KINDS, ContentPaths, builtin_root
 from reportgen.errors import ConfigError
 
 CONFIG_NAME = "reportgen.toml"
 PAGE_SIZES = ("A4", "Letter")
 DATA_SOURCES = ("live", "sample")
-SECTION_IDS = ("glance", "changed", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "conclusion")
+# Environment variables that override an option (they win over the file, flags win over
+# them). Secrets live here rather than in a file that may be committed.
+ENV = {
+    "data.fred_api_key": "FRED_API_KEY",
+    "data.fred_api_url": "REPORTGEN_FRED_API_URL",
+    "data.fred_csv_url": "REPORTGEN_FRED_CSV_URL",
+    "data.nyfed_url": "REPORTGEN_NYFED_URL",
+    "email.smtp_host": "REPORTGEN_SMTP_HOST",
+    "email.smtp_port": "REPORTGEN_SMTP_PORT",
+    "email.smtp_security": "REPORTGEN_SMTP_SECURITY",
+    "email.smtp_user": "REPORTGEN_SMTP_USER",
+}
+SECRETS = frozenset({"data.fred_api_key"})
 
 
 def _opt(default: Any, doc: str, **kw: Any) -> Any:
@@ -120,10 +135,12 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class PathsConfig:
-    templates: str = _opt("templates", "Jinja templates (base layout, one partial per section).")
-    charts: str = _opt("charts", "Chart definitions and the house style.")
-    catalogs: str = _opt("catalogs", "Indicator and event catalogs.")
-    locales: str = _opt("locales", "gettext message catalogs, one folder per language.")
+    templates: str = _opt("templates", "Workspace templates; a file here replaces the built-in "
+                          "file at the same relative path.")
+    charts: str = _opt("charts", "Workspace chart definitions and house style (overrides).")
+    catalogs: str = _opt("catalogs", "Workspace indicator, event and scorecard catalogs "
+                         "(overrides).")
+    locales: str = _opt("locales", "Workspace message catalogs (overrides).")
     notes: str = _opt("notes", "Analyst commentary: notes/YYYY-MM-DD/<section>.<lang>.md.")
 
 
@@ -134,8 +151,10 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
-    base_dir: Path = PROJECT_ROOT
+    base_dir: Path = field(default_factory=Path.cwd)
     source_file: Path | None = None
+    # Where each effective value came from: "file", "env" or "flag" (absent: default).
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def path(self, value: str) -> Path:
         """Resolve a configured path relative to the config file's folder."""
@@ -147,20 +166,10 @@ class Config:
         return self.path(self.report.output_dir)
 
     @property
-    def templates_dir(self) -> Path:
-        return self.path(self.paths.templates)
-
-    @property
-    def charts_dir(self) -> Path:
-        return self.path(self.paths.charts)
-
-    @property
-    def catalogs_dir(self) -> Path:
-        return self.path(self.paths.catalogs)
-
-    @property
-    def locales_dir(self) -> Path:
-        return self.path(self.paths.locales)
+    def content(self) -> ContentPaths:
+        """Templates, charts, catalogs and locales: the workspace's files, then built-ins."""
+        return ContentPaths({kind: self.path(getattr(self.paths, kind)) for kind in KINDS},
+                            builtin_root())
 
     @property
     def notes_dir(self) -> Path:
@@ -249,11 +258,41 @@ def parse_config(raw: dict[str, Any], origin: str, base_dir: Path) -> Config:
                           + ", ".join(_SECTIONS))
     parts = {name: _build_section(name, cls, raw.get(name, {}), origin)
              for name, cls in _SECTIONS.items()}
-    return Config(**parts, base_dir=base_dir)
+    origins = {f"{name}.{key}": "file" for name, table in raw.items() for key in table}
+    return Config(**parts, base_dir=base_dir, origins=origins)
+
+
+def with_environment(config: Config, environ: Mapping[str, str] | None = None) -> Config:
+    """Apply the environment variables of ENV on top of the file, validated like it."""
+    environ = os.environ if environ is None else environ
+    changed: dict[str, dict[str, Any]] = {}
+    for key, var in ENV.items():
+        text = environ.get(var, "").strip()
+        if not text:
+            continue
+        section, name = key.split(".")
+        spec = {f.name: f for f in fields(_SECTIONS[section])}[name]
+        value: Any = text
+        if spec.type in ("int", int):
+            if not text.isdigit():
+                raise ConfigError(f"{var}: expected a whole number, got {text!r}")
+            value = int(text)
+        changed.setdefault(section, {})[name] = _check_value(var, spec, value)
+    if not changed:
+        return config
+    parts = {section: replace(getattr(config, section), **values)
+             for section, values in changed.items()}
+    origins = {**config.origins, **{f"{s}.{k}": "env" for s, v in changed.items() for k in v}}
+    return replace(config, **parts, origins=origins)
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read the config file: the given path, else ./reportgen.toml, else built-in defaults."""
+    """Read the config file (the given path, else ./reportgen.toml, else the defaults with
+    the working folder as the workspace), then apply the environment."""
+    return with_environment(_load_file(path))
+
+
+def _load_file(path: Path | None) -> Config:
     if path is None:
         candidate = Path.cwd() / CONFIG_NAME
         if not candidate.exists():
@@ -281,14 +320,36 @@ def with_overrides(config: Config, **report_overrides: Any) -> Config:
     specs = {f.name: f for f in fields(ReportConfig)}
     values = {k: _check_value(FLAGS.get(k, f"--{k}"), specs[k], v)
               for k, v in report_overrides.items() if v is not None}
-    return replace(config, report=replace(config.report, **values))
+    origins = {**config.origins, **{f"report.{k}": "flag" for k in values}}
+    return replace(config, report=replace(config.report, **values), origins=origins)
 
 
-def describe() -> list[tuple[str, Any, str]]:
-    """(key, default, doc) for every option, for docs and `reportgen config`."""
+@dataclass(frozen=True)
+class Option:
+    """One option as `reportgen config` shows it: effective value, default and origin."""
+
+    key: str
+    value: Any
+    default: Any
+    origin: str  # default | file | env | flag
+    doc: str
+
+    @property
+    def shown(self) -> Any:
+        """The value fit to print: secrets are never shown, only whether they are set."""
+        if self.key in SECRETS and self.value:
+            return "(set)"
+        return self.value
+
+
+def describe(config: Config | None = None) -> list[Option]:
+    """Every option with its effective value and where it came from (docs, `config`)."""
+    config = config or Config()
     rows = []
     for name, cls in _SECTIONS.items():
         for f in fields(cls):
+            key = f"{name}.{f.name}"
             default = f.default_factory() if f.default is MISSING else f.default
-            rows.append((f"{name}.{f.name}", default, f.metadata["doc"]))
+            rows.append(Option(key, getattr(getattr(config, name), f.name), default,
+                               config.origins.get(key, "default"), f.metadata["doc"]))
     return rows

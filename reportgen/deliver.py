@@ -103,8 +103,8 @@ def _loops(signals: dict[str, Any], t: Any) -> list[dict[str, str]]:
 def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
             to: list[str]) -> EmailMessage:
     """One language's message: text and HTML alternatives, the PDF attached."""
-    t = load_translations(config.locales_dir, lang)
-    fmt = Formatter(lang, load_formats(config.locales_dir)[lang], t)
+    t = load_translations(config.content, lang)
+    fmt = Formatter(lang, load_formats(config.content)[lang], t)
     date = dt.date.fromisoformat(payload["issue_date"])
     signals = payload["signals"]
     stance = t.gettext(STANCE_LABELS.get(signals["macro_stance"]["state"], "–"))
@@ -122,8 +122,8 @@ def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
     ctx = {"lang": lang, "subject": subject, "title": title, "stance": stance,
            "issue_date_text": fmt.date(date), "loops": _loops(signals, t), "flips": flips,
            "web_url": web, "sample": payload.get("sample", False)}
-    html = render_html(environment(config.templates_dir, t, lang), "email.html.j2", ctx)
-    text = render_html(environment(config.templates_dir, t, lang, autoescape=False),
+    html = render_html(environment(config.content, t, lang), "email.html.j2", ctx)
+    text = render_html(environment(config.content, t, lang, autoescape=False),
                        "email.txt.j2", ctx)
     msg = EmailMessage()
     msg["Subject"] = subject

@@ -23,6 +23,7 @@ from babel.support import NullTranslations, Translations
 
 from reportgen import LANGUAGES
 from reportgen.catalog import read_toml
+from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError, ConfigError, RenderError
 
 DOMAIN = "messages"
@@ -33,19 +34,26 @@ def po_dir(lang: str) -> str:
     return lang.replace("-", "_")
 
 
-@lru_cache(maxsize=8)
-def load_translations(locales_dir: Path, lang: str) -> NullTranslations:
-    """The language's catalog, compiled from its .po in memory (no build step to forget)."""
+def load_translations(source: ContentPaths | Path, lang: str) -> NullTranslations:
+    """The language's catalog (the workspace's copy wins), compiled from its .po."""
     if lang not in LANGUAGES:
         raise ConfigError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
-    po = locales_dir / po_dir(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if lang == "en" and not po.exists():
-        return NullTranslations()
+    relative = f"{po_dir(lang)}/LC_MESSAGES/{DOMAIN}.po"
+    try:
+        po = as_content(source, "locales").file("locales", relative)
+    except CatalogError:
+        if lang == "en":
+            return NullTranslations()
+        raise RenderError(f"locales/{relative}: message catalog missing for {lang}") from None
+    return _compile(po)
+
+
+@lru_cache(maxsize=16)
+def _compile(po: Path) -> NullTranslations:
+    """Compile a .po in memory (no build step to forget); cached per file."""
     try:
         with po.open("rb") as fh:
-            catalog = read_po(fh, locale=po_dir(lang))
-    except FileNotFoundError:
-        raise RenderError(f"{po}: message catalog missing for {lang}") from None
+            catalog = read_po(fh, locale=po.parent.parent.name)
     except Exception as exc:  # babel raises several parse errors
         raise RenderError(f"{po}: cannot read message catalog ({exc})") from None
     buf = io.BytesIO()
@@ -64,8 +72,8 @@ class LocaleFormats:
     font_family: str
 
 
-def load_formats(locales_dir: Path) -> dict[str, LocaleFormats]:
-    path = locales_dir / "formats.toml"
+def load_formats(source: ContentPaths | Path) -> dict[str, LocaleFormats]:
+    path = as_content(source, "locales").file("locales", "formats.toml")
     raw = read_toml(path)
     try:
         return {lang: LocaleFormats(**raw[lang]) for lang in LANGUAGES}

@@ -18,6 +18,7 @@ from typing import Any
 from reportgen import LANGUAGE_NAMES, __version__, charts, publish, render, signals, sources
 from reportgen.catalog import load_catalog, read_toml
 from reportgen.config import Config
+from reportgen.content import ContentPaths
 from reportgen.errors import CatalogError, ConfigError, RenderError
 from reportgen.i18n import Formatter, load_formats, load_translations
 from reportgen.narrative import Narrator, state_word
@@ -58,8 +59,8 @@ def file_stem(issue_date: dt.date, lang: str) -> str:
     return f"reportgen-{issue_date.isoformat()}-{lang}"
 
 
-def load_sections(templates_dir: Path) -> list[dict[str, Any]]:
-    path = templates_dir / "sections.toml"
+def load_sections(content: ContentPaths) -> list[dict[str, Any]]:
+    path = content.file("templates", "sections.toml")
     sections = read_toml(path).get("section")
     if not sections:
         raise CatalogError(f"{path}: no [[section]] entries")
@@ -90,29 +91,32 @@ class Content:
 
 def load_content(config: Config, languages: list[str]) -> Content:
     """Read catalogs, templates and message catalogs; fail fast on any of them."""
-    sections = load_sections(config.templates_dir)
-    translations = {lang: load_translations(config.locales_dir, lang) for lang in languages}
-    envs = {lang: render.environment(config.templates_dir, translations[lang], lang)
-            for lang in languages}
+    paths = config.content
+    sections = load_sections(paths)
+    translations = {lang: load_translations(paths, lang) for lang in languages}
+    envs = {lang: render.environment(paths, translations[lang], lang) for lang in languages}
     for env in envs.values():  # compile every template now: a syntax error stops us early
         for name in [REPORT_TEMPLATE] + [f"partials/{s['partial']}" for s in sections]:
             render.render_check(env, name)
-    css_dir = config.templates_dir / "css"
-    try:
-        base = (css_dir / "report.css").read_text(encoding="utf-8")
-        css = {"pdf": base + (css_dir / "print.css").read_text(encoding="utf-8"),
-               "html": base + (css_dir / "screen.css").read_text(encoding="utf-8")}
-    except OSError as exc:
-        raise RenderError(f"{css_dir}: cannot read stylesheet ({exc.strerror})") from None
+
+    def stylesheet(name: str) -> str:
+        path = paths.file("templates", f"css/{name}")
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RenderError(f"{path}: cannot read stylesheet ({exc.strerror})") from None
+
+    base = stylesheet("report.css")
+    css = {"pdf": base + stylesheet("print.css"), "html": base + stylesheet("screen.css")}
     return Content(
-        catalog=load_catalog(config.catalogs_dir),
-        specs=charts.load_specs(config.charts_dir),
-        style=charts.load_style(config.charts_dir),
+        catalog=load_catalog(paths),
+        specs=charts.load_specs(paths),
+        style=charts.load_style(paths),
         sections=sections,
-        cards=load_scorecards(config.catalogs_dir / "scorecards.toml"),
-        triggers=read_toml(config.catalogs_dir / "outlook.toml").get("trigger", []),
-        thresholds=read_toml(config.catalogs_dir / "thresholds.toml"),
-        formats=load_formats(config.locales_dir),
+        cards=load_scorecards(paths.file("catalogs", "scorecards.toml")),
+        triggers=read_toml(paths.file("catalogs", "outlook.toml")).get("trigger", []),
+        thresholds=read_toml(paths.file("catalogs", "thresholds.toml")),
+        formats=load_formats(paths),
         translations=translations,
         envs=envs,
         css=css,

@@ -16,17 +16,20 @@ import jinja2
 from babel.support import NullTranslations
 from markupsafe import Markup
 
+from reportgen.content import ContentPaths, as_content
 from reportgen.errors import RenderError
 from reportgen.narrative import MISSING_MARK
 from reportgen.parallel import fork_map
 
 
-def environment(templates_dir: Path, translations: NullTranslations, lang: str,
+def environment(templates: ContentPaths | Path, translations: NullTranslations, lang: str,
                 autoescape: bool = True) -> jinja2.Environment:
     """A strict Jinja environment with gettext installed for one language (HTML-escaping
-    unless it renders plain text, such as an e-mail's text part)."""
+    unless it renders plain text, such as an e-mail's text part). Workspace templates
+    shadow built-in ones of the same name."""
+    dirs = as_content(templates, "templates").dirs("templates")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         extensions=["jinja2.ext.i18n"],
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,

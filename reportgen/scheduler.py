@@ -144,7 +144,7 @@ def weekly_job(config: Config) -> None:
         if config.schedule.publish:
             from reportgen.site import build_site
 
-            build_site(config.output_dir, config.locales_dir)
+            build_site(config.output_dir, config.content)
 
 
 def _guarded(config: Config, stopper: Stopper) -> Callable[[], None]:

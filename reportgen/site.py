@@ -30,6 +30,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from reportgen import LANGUAGE_NAMES, LANGUAGES
+from reportgen.content import ContentPaths
 from reportgen.errors import PublishError
 from reportgen.i18n import load_translations
 from reportgen.narrative import N_
@@ -186,10 +187,10 @@ def _sitemap(issues: list[Issue], base_url: str) -> str:
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')
 
 
-def build_site(output_dir: Path, locales_dir: Path, force: bool = False, base_url: str = ""
-               ) -> Path:
+def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = False,
+               base_url: str = "") -> Path:
     """Rebuild output/site from the published issues; refuse sample issues unless forced."""
-    translations = {lang: load_translations(locales_dir, lang) for lang in LANGUAGES}
+    translations = {lang: load_translations(locales, lang) for lang in LANGUAGES}
 
     def tri(msg: str) -> str:
         return " · ".join(dict.fromkeys(t.gettext(msg) for t in translations.values()))

@@ -46,6 +46,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build(config, ISSUE_DATE)
 
 
+# Fixtures that build a whole issue (or need one): a test using them is slow, so
+# `make test-fast` leaves it out. `make test` runs everything.
+WHOLE_BUILD_FIXTURES = frozenset({"built", "site", "live", "browser", "installed"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if WHOLE_BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real command line, in a subprocess, as a user would run it."""
     return subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=cwd or TESTS_DIR,

@@ -82,6 +82,7 @@ def test_template_syntax_error_names_file_and_line(workspace):
     assert_failed_cleanly(r, workspace, before, "s3_credit.html.j2:2", "syntax error")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png"])
 def test_template_reaching_outside_the_build_folder_fails_late_and_cleanly(workspace, url):
     """Fails during PDF layout, after charts and HTML were staged: nothing is published."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -55,6 +56,21 @@ def test_simplified_catalog_is_generated_from_traditional():
     r = subprocess.run([sys.executable, "scripts/hans_from_hant.py", "--check"],
                        cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_catalog_check_compares_messages_not_generator_headers():
+    """A newer Babel stamps another Generated-By header: not a difference. A changed
+    translation is."""
+    spec = importlib.util.spec_from_file_location("hans", PROJECT_ROOT / "scripts" /
+                                                  "hans_from_hant.py")
+    hans = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hans)
+    committed = (PROJECT_ROOT / "locales/zh_Hans/LC_MESSAGES/messages.po").read_bytes()
+    restamped = re.sub(rb"Generated-By: Babel [0-9.]+", b"Generated-By: Babel 9.9.9", committed)
+    assert restamped != committed
+    assert hans.messages(restamped) == hans.messages(committed)
+    changed = committed.replace("美联储".encode(), "联准会".encode(), 1)
+    assert hans.messages(changed) != hans.messages(committed)
 
 
 def test_simplified_uses_mainland_terms():

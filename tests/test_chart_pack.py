@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 from tests.conftest import run_cli
 
 
@@ -14,6 +16,7 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+@pytest.mark.slow
 def test_section_pack_as_png_is_16_9(tmp_path):
     r = run_cli("charts", "--date", "2026-11-23", "--section", "4", "--lang", "en",
                 "--output", str(tmp_path), "--quiet")
@@ -28,6 +31,7 @@ def test_section_pack_as_png_is_16_9(tmp_path):
         assert w >= 1900
 
 
+@pytest.mark.slow
 def test_svg_pack_carries_translated_words(tmp_path):
     r = run_cli("charts", "--date", "2026-11-23", "--section", "s1", "--format", "svg",
                 "--lang", "zh-Hant", "--output", str(tmp_path), "--quiet")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from reportgen.config import load_config, with_overrides
 from reportgen.narrative.commentary import load_notes, render_markdown
 from reportgen.pipeline import build, file_stem
@@ -35,6 +37,7 @@ def test_missing_translation_falls_back_with_a_mark(tmp_path):
     assert not en["s4"].fallback and "<em>tight</em>" in en["s4"].html
 
 
+@pytest.mark.slow
 def test_notes_appear_in_a_marked_box_of_the_edition(tmp_path):
     notes = tmp_path / "notes" / DAY.isoformat()
     notes.mkdir(parents=True)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from reportgen.config import describe, load_config, with_overrides
 from reportgen.errors import ConfigError
+from reportgen.workspace import config_template, init_workspace
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -15,7 +18,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_defaults_are_documented():
-    keys = {k for k, _, doc in describe() if doc}
+    keys = {o.key for o in describe() if o.doc}
     assert {"report.languages", "report.formats", "report.page_size", "data.source"} <= keys
 
 
@@ -50,3 +53,48 @@ def test_flags_are_validated_like_file_values():
         with_overrides(load_config(None), languages=["de"])
     cfg = with_overrides(load_config(None), languages=["zh-Hant", "zh-Hant", "en"])
     assert cfg.report.languages == ["zh-Hant", "en"]
+
+
+def test_effective_values_say_where_they_came_from(tmp_path, monkeypatch):
+    path = write(tmp_path, '[report]\ntitle = "House Weekly"\n[data]\ntimeout = 7\n')
+    monkeypatch.setenv("REPORTGEN_SMTP_HOST", "mail.example.org")
+    monkeypatch.setenv("FRED_API_KEY", "abcdefabcdefabcdefabcdefabcdefab")
+    cfg = with_overrides(load_config(path), page_size="Letter")
+    got = {o.key: o for o in describe(cfg)}
+    assert (got["report.title"].value, got["report.title"].origin) == ("House Weekly", "file")
+    assert (got["data.timeout"].value, got["data.timeout"].origin) == (7, "file")
+    assert (got["email.smtp_host"].value, got["email.smtp_host"].origin) == (
+        "mail.example.org", "env")
+    assert (got["report.page_size"].value, got["report.page_size"].origin) == ("Letter", "flag")
+    assert got["report.languages"].origin == "default"
+    assert got["data.fred_api_key"].shown == "(set)"  # a secret is never printed
+
+
+def test_bad_environment_value_is_one_line(monkeypatch):
+    monkeypatch.setenv("REPORTGEN_SMTP_PORT", "twenty-five")
+    with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PORT: expected a whole number"):
+        load_config(None)
+
+
+def test_init_writes_a_commented_config_that_parses_to_the_defaults(tmp_path):
+    result = init_workspace(tmp_path / "ws")
+    assert {p.name for p in result.created} == {"reportgen.toml", "README.md", "data", "notes"}
+    text = (tmp_path / "ws" / "reportgen.toml").read_text("utf-8")
+    assert text == config_template()
+    # Uncommenting every option line gives a valid file whose values are the defaults.
+    live = "\n".join(line[2:] if re.match(r"# [a-z_]+ = ", line) else line
+                      for line in text.splitlines())
+    raw = tomllib.loads(live)
+    cfg = load_config(write(tmp_path, live))
+    assert {o.key: o.value for o in describe(cfg)} == {o.key: o.default for o in describe()}
+    assert set(raw) == {"report", "data", "email", "schedule", "paths"}
+
+
+def test_init_never_overwrites(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "reportgen.toml").write_text("# mine\n", encoding="utf-8")
+    result = init_workspace(ws)
+    assert ws / "reportgen.toml" in result.skipped
+    assert (ws / "reportgen.toml").read_text("utf-8") == "# mine\n"
+    assert (ws / "notes").is_dir()

@@ -164,6 +164,7 @@ def test_chart_captions_never_date_past_the_data(built):
     assert max(dates) <= ISSUE_DATE, "a chart's last point lies after the issue date"
 
 
+@pytest.mark.slow
 def test_a_missing_user_table_leaves_its_chart_out_cleanly(tmp_path):
     """Before the constituents file's date there is no table: section 6 goes on without it."""
     from reportgen.config import load_config, with_overrides

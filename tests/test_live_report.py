@@ -82,6 +82,7 @@ def test_as_of_rebuilds_from_the_store_without_fetching(live):
     assert payload["data_as_of"] <= "2026-11-16"
 
 
+@pytest.mark.slow
 def test_no_network_and_no_store_falls_back_to_the_sample_loudly(tmp_path):
     write_config(tmp_path)  # every source points at a closed port
     r = run_cli("run", "--date", DATE, "--quiet", cwd=tmp_path)

@@ -48,6 +48,7 @@ def test_catches_up_once_after_downtime_never_twice(tmp_path):
     assert runs == [1]
 
 
+@pytest.mark.slow
 def test_on_demand_run_exits_or_waits_while_the_weekly_job_runs(tmp_path):
     cfg = config(tmp_path)
     with run_lock(cfg.output_dir, wait=False, timeout=0):
@@ -63,6 +64,7 @@ def test_on_demand_run_exits_or_waits_while_the_weekly_job_runs(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
     cfg = config(tmp_path)
     cfg.output_dir.mkdir(parents=True)
@@ -85,6 +87,7 @@ def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
 
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_catch_up_run_finishes_it_then_stops(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -45,6 +45,7 @@ def fetch_process(folder, ids) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(TESTS_DIR.parent)})
 
 
+@pytest.mark.slow
 def test_two_processes_fetching_at_once_never_corrupt_the_store(tmp_path):
     data = fred_data(IDS, since="2024-01-01")
     with FakeFred(data) as srv:
@@ -64,6 +65,7 @@ def test_two_processes_fetching_at_once_never_corrupt_the_store(tmp_path):
     assert rows_by_series(store) == expected
 
 
+@pytest.mark.slow
 def test_a_fetch_killed_halfway_leaves_whole_series_or_none(tmp_path):
     data = fred_data(IDS, since="2020-01-01")
     expected = {sid: len([v for v in data.current(sid).values() if v is not None])
@@ -107,6 +109,7 @@ def test_a_full_disk_leaves_the_series_as_it_was(tmp_path):
     assert content(tmp_path / "s.sqlite") == before
 
 
+@pytest.mark.slow
 def test_a_busy_store_waits_then_names_who_holds_it(tmp_path):
     write_config(tmp_path, extra="")
     cfg = config(tmp_path)

@@ -25,6 +25,7 @@ from matplotlib import dates as mdates
 from matplotlib import ticker as mticker
 
 from reportgen.catalog import read_toml
+from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError, RenderError
 from reportgen.parallel import fork_map
 
@@ -104,8 +105,8 @@ class DrawnChart:
     last_date: dt.date | None
 
 
-def load_specs(charts_dir: Path) -> list[ChartSpec]:
-    path = charts_dir / "charts.toml"
+def load_specs(source: ContentPaths | Path) -> list[ChartSpec]:
+    path = as_content(source, "charts").file("charts", "charts.toml")
     raw = read_toml(path)
     specs, seen = [], set()
     for i, c in enumerate(raw.get("chart", [])):
@@ -126,9 +127,10 @@ def load_specs(charts_dir: Path) -> list[ChartSpec]:
     return specs
 
 
-def load_style(charts_dir: Path) -> Style:
-    return Style(mplstyle=charts_dir / "house.mplstyle",
-                 palette=read_toml(charts_dir / "palette.toml"))
+def load_style(source: ContentPaths | Path) -> Style:
+    content = as_content(source, "charts")
+    return Style(mplstyle=content.file("charts", "house.mplstyle"),
+                 palette=read_toml(content.file("charts", "palette.toml")))
 
 
 def start_date(since: str, as_of: dt.date) -> pd.Timestamp:

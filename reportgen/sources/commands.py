@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reportgen.catalog import load_catalog
 from reportgen.config import Config
+from reportgen.content import source_checkout
 from reportgen.errors import ReportgenError
 from reportgen.sources import open_store
 from reportgen.sources.fetch import Fetcher, FetchReport, Services, source_today
@@ -35,7 +36,7 @@ def _summary(report: FetchReport) -> list[str]:
 
 
 def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
-    catalog = load_catalog(config.catalogs_dir)
+    catalog = load_catalog(config.content)
     unknown = [s for s in series or [] if s not in catalog.indicators]
     if unknown:
         catalog.indicator(unknown[0])  # raises, naming the id and the catalog
@@ -53,7 +54,7 @@ def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
 
 def import_command(config: Config, files: list[Path]) -> int:
     """Each file is validated whole before anything is written; one bad file fails alone."""
-    catalog = load_catalog(config.catalogs_dir)
+    catalog = load_catalog(config.content)
     today = source_today()
     status = 0
     with open_store(config, catalog) as store, store.writing():
@@ -78,7 +79,7 @@ def import_command(config: Config, files: list[Path]) -> int:
 
 
 def indicators_command(config: Config) -> int:
-    catalog = load_catalog(config.catalogs_dir)
+    catalog = load_catalog(config.content)
     today = source_today()
     header = f"{'series':<19}{'source':<11}{'frequency':<11}{'last obs':<12}{'fetched':<18}status"
     print(header)
@@ -121,16 +122,30 @@ def _reach(fn: object, what: str) -> bool:
     return _check(True, what, "answers")
 
 
+def _content_origin(config: Config) -> str:
+    """Where templates, charts, catalogs and locales come from, and what the workspace
+    overrides."""
+    paths = config.content
+    where = ("the source checkout" if source_checkout() else "the installed package")
+    overrides = paths.overrides()
+    text = f"built-in from {where} ({paths.builtin})"
+    if overrides:
+        text += f"; {len(overrides)} workspace override(s): " + ", ".join(overrides[:6])
+        text += " ..." if len(overrides) > 6 else ""
+    return text
+
+
 def doctor_command(config: Config) -> int:
     """Every check prints one line; the exit code says whether all passed."""
     results = []
-    catalog = load_catalog(config.catalogs_dir)
+    catalog = load_catalog(config.content)
     try:
         services = Services.from_config(config)
     except ReportgenError as exc:
         _check(False, "FRED API key", str(exc))
         return 1
     results.append(_check(True, "configuration", str(config.source_file or "defaults")))
+    results.append(_check(True, "content", _content_origin(config)))
     if services.fred is not None:
         results.append(_check(True, "FRED API key", "present (32 characters, not shown)"))
         client = services.fred

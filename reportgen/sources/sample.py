@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from reportgen import PROJECT_ROOT
 from reportgen.catalog import Catalog, load_catalog
+from reportgen.content import builtin
 
 SAMPLE_END: dt.date = dt.date(2026, 11, 20)
 
@@ -253,7 +253,7 @@ def generate_sample(catalog: Catalog | None = None) -> dict[str, pd.Series]:
     with their own freq/lag and are not returned.
     """
     if catalog is None:
-        catalog = load_catalog(PROJECT_ROOT / "catalogs")
+        catalog = load_catalog(builtin())
     specs: dict[str, dict[str, Any]] = _spec()["series"]
     timing: Timing = {sid: (ind.frequency, ind.release_lag_days)
                       for sid, ind in catalog.indicators.items()}
