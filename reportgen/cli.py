@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from reportgen import FORMATS, LANGUAGES, __version__
+from reportgen import FORMATS, __version__
 from reportgen.config import ENV, describe, load_config, with_overrides
 from reportgen.errors import ConfigError, ReportgenError
 
@@ -42,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_date, default=None,
                      help="issue date YYYY-MM-DD (default: today)")
     run.add_argument("--lang", type=_list, default=None,
-                     help=f"comma-separated languages ({', '.join(LANGUAGES)}); "
+                     help="comma-separated languages (en, zh-Hant, zh-Hans, or any in "
+                          "locales/languages.toml); "
                           "default from the config")
     run.add_argument("--format", type=_list, default=None, dest="formats",
                      help=f"comma-separated formats ({', '.join(FORMATS)})")

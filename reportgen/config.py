@@ -14,7 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from reportgen import FORMATS, LANGUAGES
+from reportgen import FORMATS
 from reportgen.content import KINDS, ContentPaths, builtin_root
 from reportgen.errors import ConfigError
 
@@ -47,8 +47,8 @@ def _opt(default: Any, doc: str, **kw: Any) -> Any:
 class ReportConfig:
     title: str = _opt("Macro Liquidity Weekly", "Title on the cover, running header and metadata.")
     publisher: str = _opt("reportgen", "Author/publisher written into the PDF metadata.")
-    languages: list[str] = _opt(list(LANGUAGES), "Languages to write: en, zh-Hant, zh-Hans.",
-                                choices=LANGUAGES)
+    languages: list[str] = _opt(["en", "zh-Hant", "zh-Hans"], "Languages to write, from "
+                                "locales/languages.toml: en, zh-Hant, zh-Hans built in.")
     formats: list[str] = _opt(list(FORMATS), "Formats to write: pdf, html.", choices=FORMATS)
     page_size: str = _opt("A4", "PDF page size: A4 or Letter.", choices=PAGE_SIZES)
     pdf_charts: str = _opt("svg", "Charts in the PDF: svg (sharp, searchable labels, smaller "
@@ -137,7 +137,10 @@ class ScheduleConfig:
 class PathsConfig:
     templates: str = _opt("templates", "Workspace templates; a file here replaces the built-in "
                           "file at the same relative path.")
-    charts: str = _opt("charts", "Workspace chart definitions and house style (overrides).")
+    sections: str = _opt("sections", "Workspace sections: a new section per folder "
+                         "(sections/<id>/section.toml …), or files overriding a built-in "
+                         "section's.")
+    charts: str = _opt("charts", "Workspace house style for charts (overrides).")
     catalogs: str = _opt("catalogs", "Workspace indicator, event and scorecard catalogs "
                          "(overrides).")
     locales: str = _opt("locales", "Workspace message catalogs (overrides).")
@@ -194,10 +197,6 @@ def _check_value(where: str, spec: Any, value: Any) -> Any:
                 isinstance(v, list) and all(isinstance(x, str) for x in v)
                 for v in value.values()):
             raise ConfigError(f"{where}: expected a table of lists of strings, got {value!r}")
-        bad = [k for k in value if k not in LANGUAGES]
-        if bad:
-            raise ConfigError(f"{where}: unknown language {bad[0]!r}; use one of "
-                              + ", ".join(LANGUAGES))
         return value
     if kind.startswith("list"):
         if isinstance(value, str):
@@ -259,7 +258,19 @@ def parse_config(raw: dict[str, Any], origin: str, base_dir: Path) -> Config:
     parts = {name: _build_section(name, cls, raw.get(name, {}), origin)
              for name, cls in _SECTIONS.items()}
     origins = {f"{name}.{key}": "file" for name, table in raw.items() for key in table}
-    return Config(**parts, base_dir=base_dir, origins=origins)
+    config = Config(**parts, base_dir=base_dir, origins=origins)
+    _check_languages(config, origin)
+    return config
+
+
+def _check_languages(config: Config, origin: str, flag: str | None = None) -> None:
+    """Language codes must be ones locales/languages.toml (workspace or built-in) has."""
+    from reportgen.i18n import check_languages
+
+    where = flag or f"{origin}: report.languages"
+    check_languages(config.content, config.report.languages, where)
+    check_languages(config.content, list(config.email.recipients),
+                    f"{origin}: email.recipients")
 
 
 def with_environment(config: Config, environ: Mapping[str, str] | None = None) -> Config:
@@ -321,7 +332,10 @@ def with_overrides(config: Config, **report_overrides: Any) -> Config:
     values = {k: _check_value(FLAGS.get(k, f"--{k}"), specs[k], v)
               for k, v in report_overrides.items() if v is not None}
     origins = {**config.origins, **{f"report.{k}": "flag" for k in values}}
-    return replace(config, report=replace(config.report, **values), origins=origins)
+    config = replace(config, report=replace(config.report, **values), origins=origins)
+    if "languages" in values:
+        _check_languages(config, "", FLAGS["languages"])
+    return config
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ top-level folders at build time) and is found with importlib.resources; a source
 (an editable install) has no such folder and reads the top-level folders themselves.
 
 A workspace overrides any built-in file by putting a file at the same relative path
-(`templates/partials/s1_stance.html.j2`, `catalogs/thresholds.toml`, …), the way MkDocs'
+(`sections/s1/template.html.j2`, `catalogs/thresholds.toml`, …), the way MkDocs'
 `custom_dir` works: lookups try the workspace folder first, then the built-in one.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reportgen.errors import CatalogError
 
-KINDS = ("templates", "charts", "catalogs", "locales")
+KINDS = ("templates", "sections", "charts", "catalogs", "locales")
 PACKAGED = "content"  # reportgen/content/ inside an installed wheel
 
 

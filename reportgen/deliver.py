@@ -26,12 +26,11 @@ from typing import Any
 
 from reportgen.config import Config
 from reportgen.errors import ConfigError, PublishError, SourceUnavailableError
-from reportgen.i18n import Formatter, load_formats, load_translations
-from reportgen.narrative import LOOP_NAMES, LOOP_STATUS, SIGNAL_TITLES, STANCE_LABELS, state_word
-from reportgen.publish import SIGNALS_FILE, issue_dir, write_json
+from reportgen.layout import Issue
+from reportgen.narrative import LOOP_STATUS, STANCE_LABELS, state_word
+from reportgen.publish import write_json
 from reportgen.render import environment, render_html
 
-LEDGER = "sent.json"
 ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ENV = "REPORTGEN_SMTP_"
 
@@ -93,23 +92,27 @@ def recipients(config: Config, languages: list[str]) -> tuple[dict[str, list[str
     return good, bad
 
 
-def _loops(signals: dict[str, Any], t: Any) -> list[dict[str, str]]:
+def _loops(signals: dict[str, Any], t: Any, titles: dict[str, str]) -> list[dict[str, str]]:
     return [{"name": t.gettext(name),
              "status": t.gettext(LOOP_STATUS.get(signals.get(f"loop_{lid}", {}).get("state"),
                                                  "–"))}
-            for lid, name in LOOP_NAMES.items()]
+            for lid, name in titles.items()]
 
 
 def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
             to: list[str]) -> EmailMessage:
     """One language's message: text and HTML alternatives, the PDF attached."""
-    t = load_translations(config.content, lang)
-    fmt = Formatter(lang, load_formats(config.content)[lang], t)
+    from reportgen.pipeline import load_content
+
+    content = load_content(config, [lang])
+    locale = content.locales[lang]
+    t, fmt = locale.translations, locale.fmt
+    meta = content.registry.signals
     date = dt.date.fromisoformat(payload["issue_date"])
     signals = payload["signals"]
     stance = t.gettext(STANCE_LABELS.get(signals["macro_stance"]["state"], "–"))
     flips = [t.gettext("%(title)s: from %(before)s to %(after)s") % {
-        "title": t.gettext(SIGNAL_TITLES.get(f["id"], f["id"])),
+        "title": t.gettext(meta[f["id"]].title) if f["id"] in meta else f["id"],
         "before": state_word(t, f["before"]), "after": state_word(t, f["after"])}
         for f in payload.get("changes", {}).get("flips", [])]
     title = t.gettext(config.report.title)
@@ -120,10 +123,11 @@ def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
     web = (f"{config.email.web_url.rstrip('/')}/{date:%Y/%m/%d}/{lang}/"
            if config.email.web_url else "")
     ctx = {"lang": lang, "subject": subject, "title": title, "stance": stance,
-           "issue_date_text": fmt.date(date), "loops": _loops(signals, t), "flips": flips,
+           "issue_date_text": fmt.date(date), "flips": flips,
+           "loops": _loops(signals, t, content.loop_titles),
            "web_url": web, "sample": payload.get("sample", False)}
-    html = render_html(environment(config.content, t, lang), "email.html.j2", ctx)
-    text = render_html(environment(config.content, t, lang, autoescape=False),
+    html = render_html(locale.env, "email.html.j2", ctx)
+    text = render_html(environment(config.content, t, locale.separator, autoescape=False),
                        "email.txt.j2", ctx)
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -135,7 +139,7 @@ def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
         msg["List-Unsubscribe"] = f"<{config.email.list_unsubscribe}>"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    pdf = issue / f"reportgen-{date.isoformat()}-{lang}.pdf"
+    pdf = Issue(issue.parent, date).pdf(lang)
     msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf",
                        filename=pdf.name)
     msg["Content-Language"] = lang  # after the parts: making multipart moves Content-* down
@@ -174,9 +178,10 @@ def _why(exc: BaseException) -> str:
 def send(config: Config, issue_date: dt.date, languages: list[str],
          to: list[str] | None = None, force: bool = False) -> Report:
     """E-mail the issue of `issue_date` in each language to whoever has not had it."""
-    issue = issue_dir(config.output_dir, issue_date)
+    layout = Issue(config.output_dir, issue_date)
+    issue = layout.folder
     try:
-        payload = json.loads((issue / SIGNALS_FILE).read_text(encoding="utf-8"))
+        payload = json.loads(layout.signals.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PublishError(f"{issue}: no published issue for {issue_date}; run "
                            f"`reportgen run --date {issue_date}` first") from None
@@ -187,12 +192,12 @@ def send(config: Config, issue_date: dt.date, languages: list[str],
         good, bad = recipients(replace_recipients(config, to, languages), languages)
     else:
         good, bad = recipients(config, languages)
-    ledger_path = issue / LEDGER
+    ledger_path = layout.ledger
     ledger = json.loads(ledger_path.read_text("utf-8")) if ledger_path.is_file() else {}
     report = Report(refused=dict(bad))
     todo = {}
     for lang, addresses in good.items():
-        if not (issue / f"reportgen-{issue_date.isoformat()}-{lang}.pdf").is_file():
+        if not layout.pdf(lang).is_file():
             raise PublishError(f"{issue}: no {lang} PDF in this issue; rebuild it with "
                                f"`reportgen run --date {issue_date} --lang {lang}`")
         done = set(ledger.get(lang, []))

@@ -1,8 +1,11 @@
-"""Languages: gettext catalogs (compiled in memory from .po) and locale formatting (Babel).
+"""Languages: one `Locale` per language, built once and used by every stage that writes.
 
+A Locale holds the language's rules (locales/languages.toml: name, CLDR locale, date
+patterns, fonts, how sentences join, where notes are borrowed from), its gettext catalog
+(compiled in memory from .po, with the sections' own catalogs merged in) and its formatter.
 Every number the reader sees goes through `Formatter`, so a value is written `$2.85 tn` in
-English, `2.85兆美元` in Traditional and `2.85万亿美元` in Simplified Chinese, and dates
-follow each language's conventions.
+English, `2.85兆美元` in Traditional and `2.85万亿美元` in Simplified Chinese. Adding a
+language is data only: a table in languages.toml and a message catalog.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_compact_decimal, format_decimal
 from babel.support import NullTranslations, Translations
 
-from reportgen import LANGUAGES
 from reportgen.catalog import read_toml
 from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError, ConfigError, RenderError
@@ -34,10 +37,26 @@ def po_dir(lang: str) -> str:
     return lang.replace("-", "_")
 
 
+LANGUAGES_FILE = "languages.toml"
+
+
+def language_table(source: ContentPaths | Path) -> dict[str, dict[str, Any]]:
+    """locales/languages.toml: every language reportgen can write, by code."""
+    return read_toml(as_content(source, "locales").file("locales", LANGUAGES_FILE))
+
+
+def check_languages(source: ContentPaths | Path, codes: list[str], where: str) -> None:
+    """One line naming the option and the languages there are, for an unknown code."""
+    known = list(language_table(source))
+    bad = [c for c in codes if c not in known]
+    if bad:
+        raise ConfigError(f"{where}: unknown language {bad[0]!r}; use one of "
+                          + ", ".join(known) + " (or add it to locales/languages.toml)")
+
+
 def load_translations(source: ContentPaths | Path, lang: str) -> NullTranslations:
     """The language's catalog (the workspace's copy wins), compiled from its .po."""
-    if lang not in LANGUAGES:
-        raise ConfigError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    check_languages(source, [lang], "language")
     relative = f"{po_dir(lang)}/LC_MESSAGES/{DOMAIN}.po"
     try:
         po = as_content(source, "locales").file("locales", relative)
@@ -48,14 +67,25 @@ def load_translations(source: ContentPaths | Path, lang: str) -> NullTranslation
     return _compile(po)
 
 
-@lru_cache(maxsize=16)
-def _compile(po: Path) -> NullTranslations:
-    """Compile a .po in memory (no build step to forget); cached per file."""
+def _read_catalog(po: Path, locale: str) -> Catalog:
     try:
         with po.open("rb") as fh:
-            catalog = read_po(fh, locale=po.parent.parent.name)
+            return read_po(fh, locale=locale)
     except Exception as exc:  # babel raises several parse errors
         raise RenderError(f"{po}: cannot read message catalog ({exc})") from None
+
+
+@lru_cache(maxsize=32)
+def _compile(po: Path, locale: str | None = None, extra: tuple[Path, ...] = ()
+             ) -> Translations:
+    """Compile a .po in memory (no build step to forget), with the messages of `extra`
+    catalogs added over it; cached per set of files."""
+    locale = locale or po.parent.parent.name
+    catalog = _read_catalog(po, locale)
+    for more in extra:
+        for message in _read_catalog(more, locale):
+            if message.id and message.string:
+                catalog[message.id] = message
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
@@ -72,14 +102,76 @@ class LocaleFormats:
     font_family: str
 
 
+FORMAT_KEYS = ("babel", "date", "month", "quarter", "compact_money", "font_family")
+RULE_KEYS = ("name", "separator", "fallbacks")
+
+
 def load_formats(source: ContentPaths | Path) -> dict[str, LocaleFormats]:
-    path = as_content(source, "locales").file("locales", "formats.toml")
-    raw = read_toml(path)
+    """Number and date formats of every language in languages.toml."""
+    path = as_content(source, "locales").file("locales", LANGUAGES_FILE)
+    out = {}
+    for code, raw in read_toml(path).items():
+        missing = [k for k in (*FORMAT_KEYS, *RULE_KEYS) if k not in raw]
+        if missing:
+            raise CatalogError(f"{path}: [{code}] needs the key {missing[0]!r} (see [en])")
+        out[code] = LocaleFormats(**{k: raw[k] for k in FORMAT_KEYS})
+    return out
+
+
+@dataclass
+class Locale:
+    """One language: its rules, its catalog and its formatter, built once per run."""
+
+    code: str
+    name: str
+    formats: LocaleFormats
+    translations: NullTranslations
+    separator: str
+    fallbacks: tuple[str, ...]
+    env: Any = None  # its Jinja environment, set once the templates are known
+
+    def __post_init__(self) -> None:
+        self.fmt = Formatter(self.code, self.formats, self.translations)
+
+    @property
+    def fonts(self) -> list[str]:
+        """The font list for matplotlib and the PDF, first choice first."""
+        return [f.strip() for f in self.formats.font_family.split(",")]
+
+    @property
+    def font_family_css(self) -> str:
+        return ", ".join(f'"{f}"' for f in self.fonts) + ", sans-serif"
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+
+def load_locales(source: ContentPaths | Path, codes: list[str],
+                 extra_catalogs: list[Path] = ()) -> dict[str, Locale]:
+    """The Locales for `codes`. `extra_catalogs` are section catalogs named `<lang>.po`
+    (zh_Hant.po), merged over the main catalog of that language."""
+    check_languages(source, codes, "report.languages")
+    table = language_table(source)
+    formats = load_formats(source)
+    out = {}
+    for code in codes:
+        translations = load_translations(source, code)
+        extra = tuple(po for po in extra_catalogs if po.stem == po_dir(code))
+        if extra:
+            main = _main_catalog(source, code)
+            translations = (_compile(main, po_dir(code), extra) if main is not None
+                            else _compile(extra[0], po_dir(code), extra[1:]))
+        out[code] = Locale(code, table[code]["name"], formats[code], translations,
+                           table[code]["separator"], tuple(table[code]["fallbacks"]))
+    return out
+
+
+def _main_catalog(source: ContentPaths | Path, code: str) -> Path | None:
     try:
-        return {lang: LocaleFormats(**raw[lang]) for lang in LANGUAGES}
-    except (KeyError, TypeError) as exc:
-        raise CatalogError(f"{path}: each language needs exactly the keys of [en] ({exc})"
-                           ) from None
+        return as_content(source, "locales").file(
+            "locales", f"{po_dir(code)}/LC_MESSAGES/{DOMAIN}.po")
+    except CatalogError:
+        return None
 
 
 class Formatter:

@@ -1,8 +1,15 @@
-"""build(): the whole issue, top to bottom.
+"""build(): the whole issue, top to bottom, in named stages.
 
-Two phases, as in a static-site generator: first gather and compute everything (data,
-signals, what changed), then write (charts once, then every language and format from the
-same computed context). Nothing is published until every file exists.
+    content  -> catalogs, sections, languages, templates: read and checked before any data
+    gather   -> the store brought up to date, and read as known on the as-of date
+    analyse  -> every section's compute step, the scorecards, what changed
+    draw     -> the charts, once for all languages (per language where words are inside)
+    write    -> every language and format from the same analysis
+    publish  -> the staging folder renamed into output/YYYY-MM-DD/
+
+As in a static-site generator, everything is gathered and computed before anything is
+written, and nothing is published until every file exists. Each stage can be called on
+its own (the chart pack and the tests do).
 """
 
 from __future__ import annotations
@@ -15,26 +22,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import LANGUAGE_NAMES, __version__, charts, publish, render, signals, sources
-from reportgen.catalog import load_catalog, read_toml
+from reportgen import __version__, charts, publish, render, signals, sources
+from reportgen.catalog import Catalog, load_catalog, read_toml
 from reportgen.config import Config
-from reportgen.content import ContentPaths
-from reportgen.errors import CatalogError, ConfigError, RenderError
-from reportgen.i18n import Formatter, load_formats, load_translations
+from reportgen.errors import ConfigError, RenderError
+from reportgen.i18n import Locale, load_locales
+from reportgen.layout import Issue
 from reportgen.narrative import Narrator, state_word
 from reportgen.narrative.commentary import load_notes
-from reportgen.narrative.views import (
-    chart_sources,
-    chart_views,
-    language_extras,
-)
+from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
+from reportgen.sections import Registry, load_registry, select
 from reportgen.signals.changes import Changes, compare
 from reportgen.signals.scorecard import load_scorecards
+from reportgen.store import Snapshot
 
 log = logging.getLogger(__name__)
 
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
+ANALYSIS_CATALOGS = ("thresholds", "outlook")  # catalogs/<name>.toml, read as data
 
 Progress = Callable[[str], None]
 
@@ -56,48 +62,44 @@ class BuildResult:
 
 def file_stem(issue_date: dt.date, lang: str) -> str:
     """File names say the date and the language: reportgen-2026-11-23-zh-Hant.pdf."""
-    return f"reportgen-{issue_date.isoformat()}-{lang}"
+    return Issue(Path(), issue_date).stem(lang)
 
 
-def load_sections(content: ContentPaths) -> list[dict[str, Any]]:
-    path = content.file("templates", "sections.toml")
-    sections = read_toml(path).get("section")
-    if not sections:
-        raise CatalogError(f"{path}: no [[section]] entries")
-    for i, s in enumerate(sections):
-        if not {"id", "title", "partial"} <= set(s):
-            raise CatalogError(f"{path}: section #{i + 1} needs id, title and partial")
-        s.setdefault("number", None)
-        s.setdefault("question", None)
-    return sections
-
+# ---------------------------------------------------------------------------- content
 
 @dataclass
 class Content:
     """Everything outside the engine, read and checked before any data work starts."""
 
-    catalog: Any
-    specs: list[charts.ChartSpec]
+    catalog: Catalog
+    registry: Registry
     style: charts.Style
-    sections: list[dict[str, Any]]
-    cards: dict[str, Any]
-    triggers: list[dict[str, Any]]
-    thresholds: dict[str, Any]
-    formats: dict[str, Any]
-    translations: dict[str, Any]
-    envs: dict[str, Any]
+    catalogs: dict[str, Any]       # thresholds, outlook triggers, scorecards
+    locales: dict[str, Locale]
     css: dict[str, str]
+
+    @property
+    def loop_titles(self) -> dict[str, str]:
+        return {lid: card.get("title", lid)
+                for lid, card in self.catalogs["scorecards"]["loops"].items()}
+
+    def narrator(self, lang: str, analysis: signals.Analysis) -> Narrator:
+        return Narrator(self.locales[lang], analysis, self.registry.signals, self.loop_titles)
 
 
 def load_content(config: Config, languages: list[str]) -> Content:
-    """Read catalogs, templates and message catalogs; fail fast on any of them."""
+    """Read catalogs, sections, templates and languages; fail fast on any of them."""
     paths = config.content
-    sections = load_sections(paths)
-    translations = {lang: load_translations(paths, lang) for lang in languages}
-    envs = {lang: render.environment(paths, translations[lang], lang) for lang in languages}
-    for env in envs.values():  # compile every template now: a syntax error stops us early
-        for name in [REPORT_TEMPLATE] + [f"partials/{s['partial']}" for s in sections]:
-            render.render_check(env, name)
+    catalog = load_catalog(paths)
+    registry = load_registry(paths, catalog)
+    extra = [po for section in registry for po in section.catalogs()]
+    locales = load_locales(paths, languages, extra)
+    for locale in locales.values():
+        locale.env = render.environment(paths, locale.translations, locale.separator,
+                                        registry.sections)
+        for name in [REPORT_TEMPLATE] + [s.template for s in registry]:
+            render.render_check(locale.env, name)  # a syntax error stops us here
+    render.report_untranslated(registry, locales)
 
     def stylesheet(name: str) -> str:
         path = paths.file("templates", f"css/{name}")
@@ -107,77 +109,160 @@ def load_content(config: Config, languages: list[str]) -> Content:
             raise RenderError(f"{path}: cannot read stylesheet ({exc.strerror})") from None
 
     base = stylesheet("report.css")
-    css = {"pdf": base + stylesheet("print.css"), "html": base + stylesheet("screen.css")}
+    catalogs: dict[str, Any] = {name: read_toml(paths.file("catalogs", f"{name}.toml"))
+                                for name in ANALYSIS_CATALOGS}
+    catalogs["scorecards"] = load_scorecards(paths.file("catalogs", "scorecards.toml"))
     return Content(
-        catalog=load_catalog(paths),
-        specs=charts.load_specs(paths),
-        style=charts.load_style(paths),
-        sections=sections,
-        cards=load_scorecards(paths.file("catalogs", "scorecards.toml")),
-        triggers=read_toml(paths.file("catalogs", "outlook.toml")).get("trigger", []),
-        thresholds=read_toml(paths.file("catalogs", "thresholds.toml")),
-        formats=load_formats(paths),
-        translations=translations,
-        envs=envs,
-        css=css,
-    )
+        catalog=catalog, registry=registry, style=charts.load_style(paths),
+        catalogs=catalogs, locales=locales,
+        css={"pdf": base + stylesheet("print.css"), "html": base + stylesheet("screen.css")})
 
 
-def _fonts(formats: dict[str, Any]) -> dict[str, list[str]]:
-    return {lang: [f.strip() for f in fm.font_family.split(",")] for lang, fm in
-            formats.items()}
+# ----------------------------------------------------------------------------- analyse
+
+def analyse(content: Content, snapshot: Snapshot, previous_as_of: dt.date
+            ) -> signals.Analysis:
+    """Every section's compute step in reading order, then the scorecards."""
+    steps = [(s.id, s.compute) for s in content.registry.computed()]
+    return signals.analyse(snapshot, steps, content.catalogs,
+                           content.registry.flat_bands(), previous_as_of)
 
 
-def _context(config: Config, content: Content, lang: str, medium: str,
-             analysis: signals.Analysis, views: dict, narrator: Narrator, extra: dict,
-             issue_date: dt.date, languages: list[str], created: dt.datetime) -> dict:
-    fmt = narrator.fmt
-    stem = file_stem(issue_date, lang)
-    return {
-        "lang": lang, "medium": medium, "version": __version__,
-        "title": narrator.t.gettext(config.report.title), "publisher": config.report.publisher,
-        "page_size": config.report.page_size,
-        "css": content.css[medium], "font_family_css": ", ".join(
-            f'"{f.strip()}"' for f in content.formats[lang].font_family.split(",")
-        ) + ", sans-serif",
-        "issue_date_text": fmt.date(issue_date), "data_as_of_text": fmt.date(analysis.data_as_of),
-        "created_iso": created.isoformat(timespec="seconds"), "created_text": fmt.date(created),
-        "language_names": " · ".join(LANGUAGE_NAMES[x] for x in languages),
-        "language_names_by_code": LANGUAGE_NAMES,
-        "other_languages": [{"code": x, "name": LANGUAGE_NAMES[x],
-                             "href": f"{file_stem(issue_date, x)}.html"}
-                            for x in languages if x != lang],
-        "pdf_href": f"{stem}.pdf" if "pdf" in config.report.formats else None,
-        "sample": analysis.sample, "analysis": analysis, "sections": content.sections,
-        "charts": views, "n": narrator, "fmt": fmt, "t": narrator.t.gettext,
-        "th": content.thresholds.get("levels", {}),
-        "state_word": lambda s: state_word(narrator.t, s),
-        **extra,
-    }
-
-
-def _events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
-    return [(e.kind, e.start, e.end) for e in content.catalog.events]
-
-
-def _what_changed(config: Config, content: Content, store: Any, analysis: signals.Analysis,
-                  issue_date: dt.date, as_of: dt.date) -> Changes:
+def what_changed(config: Config, content: Content, store: Any, analysis: signals.Analysis,
+                 issue_date: dt.date, as_of: dt.date) -> Changes:
     """Compare with the latest earlier issue's signals.json, or, for a first issue, with
     the signals recomputed from the data as they stood a week earlier."""
-    notable = content.cards.get("changes", {}).get("notable", {})
+    notable = content.catalogs["scorecards"].get("changes", {}).get("notable", {})
     found = publish.previous_signals(config.output_dir, issue_date)
     if found is not None:
         previous_date, prev = found
         return compare(analysis.signals, prev, notable, "previous_issue",
                        previous_date.isoformat())
     previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
-    before = signals.analyse(store.snapshot(previous_date, config.data.stale_after_days),
-                             content.cards, content.triggers,
-                             content.thresholds,
-                             previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    before = analyse(content, store.snapshot(previous_date, config.data.stale_after_days),
+                     previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     prev = {k: v.to_json() for k, v in before.signals.items()}
     return compare(analysis.signals, prev, notable, "recomputed", previous_date.isoformat())
 
+
+# -------------------------------------------------------------------------------- draw
+
+def chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Snapshot
+                 ) -> charts.Inputs:
+    tables: dict[str, Any] = {}
+    for result in analysis.sections.values():
+        tables.update(result.tables)
+    return charts.Inputs(as_of=analysis.as_of, series=analysis.series, tables=tables,
+                         events=events(content),
+                         recessions=charts.recession_spans(snapshot["USREC"]))
+
+
+def events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
+    return [(e.kind, e.start, e.end) for e in content.catalog.events]
+
+
+def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot: Snapshot,
+         chart_dir: Path, raster: bool) -> list[charts.DrawnChart]:
+    """The report's charts: language-neutral ones once, worded ones per language."""
+    chart_dir.mkdir(exist_ok=True)
+    locales = content.locales
+    jobs = charts.plan(
+        content.registry.charts(), content.style, chart_inputs(content, analysis, snapshot),
+        chart_dir, list(locales), translate={c: loc.gettext for c, loc in locales.items()},
+        fonts={c: loc.fonts for c, loc in locales.items()}, raster=raster)
+    return charts.draw_all(jobs, config.report.workers)
+
+
+# ------------------------------------------------------------------------------- write
+
+def section_views(content: Content, analysis: signals.Analysis, narrator: Narrator,
+                  snapshot: Snapshot, issue: IssueInfo) -> dict[str, dict[str, Any]]:
+    """Each section's own view in one language (empty for sections without one)."""
+    out = {}
+    cover = tuple(content.registry.cover_signals())
+    for section in content.registry:
+        if section.views is None:
+            out[section.id] = {}
+            continue
+        ctx = ViewContext(section, analysis.sections.get(section.id), analysis, narrator,
+                          content.catalog, snapshot, issue, cover)
+        out[section.id] = section.views(ctx)
+    return out
+
+
+def _context(config: Config, content: Content, locale: Locale, medium: str,
+             analysis: signals.Analysis, chart_view: dict, narrator: Narrator,
+             views: dict, notes: dict, issue: Issue, created: dt.datetime) -> dict:
+    fmt, lang = narrator.fmt, locale.code
+    names = {code: loc.name for code, loc in content.locales.items()}
+    return {
+        "lang": lang, "medium": medium, "version": __version__,
+        "title": locale.gettext(config.report.title), "publisher": config.report.publisher,
+        "page_size": config.report.page_size,
+        "css": content.css[medium], "font_family_css": locale.font_family_css,
+        "issue_date_text": fmt.date(issue.date), "data_as_of_text": fmt.date(analysis.data_as_of),
+        "created_iso": created.isoformat(timespec="seconds"), "created_text": fmt.date(created),
+        "language_names": " · ".join(names.values()),
+        "language_names_by_code": names,
+        "other_languages": [{"code": x, "name": name, "href": issue.html_name(x)}
+                            for x, name in names.items() if x != lang],
+        "pdf_href": issue.pdf_name(lang) if "pdf" in config.report.formats else None,
+        "sample": analysis.sample, "analysis": analysis, "sections": content.registry.sections,
+        "results": analysis.sections, "views": views, "notes": notes,
+        "charts": chart_view, "n": narrator, "fmt": fmt, "t": locale.gettext,
+        "state_word": lambda s: state_word(locale.translations, s),
+    }
+
+
+def write_editions(config: Config, content: Content, analysis: signals.Analysis,
+                   snapshot: Snapshot, drawn: list[charts.DrawnChart], staging: Path,
+                   issue: Issue, info: IssueInfo) -> tuple[set[str], list[render.PdfJob]]:
+    """The HTML of every language (and the print HTML the PDFs are laid out from)."""
+    formats = config.report.formats
+    created = dt.datetime.now(dt.UTC)
+    keep: set[str] = set()
+    pdf_jobs = []
+    for lang, locale in content.locales.items():
+        narrator = content.narrator(lang, analysis)
+        chart_view = chart_views(content.registry.charts(), content.style, analysis, drawn,
+                                 narrator, events(content), snapshot.provenance)
+        print_view = chart_view if config.report.pdf_charts == "svg" else {
+            k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} if "src" in v else v
+            for k, v in chart_view.items()}
+        views = section_views(content, analysis, narrator, snapshot, info)
+        notes = load_notes(config.notes_dir, issue.date, content.registry.ids(), lang,
+                           locale.fallbacks)
+        for medium in ("html", "pdf"):
+            if medium not in formats:
+                continue
+            ctx = _context(config, content, locale, medium, analysis,
+                           chart_view if medium == "html" else print_view, narrator, views,
+                           notes, issue, created)
+            html = render.render_html(locale.env, REPORT_TEMPLATE, ctx)
+            name = issue.html_name(lang) if medium == "html" else issue.print_name(lang)
+            (staging / name).write_text(html, encoding="utf-8")
+            if medium == "html":
+                keep.add(name)
+            else:
+                pdf_jobs.append(render.PdfJob(staging / name, staging / issue.pdf_name(lang),
+                                              staging))
+                keep.add(issue.pdf_name(lang))
+    return keep, pdf_jobs
+
+
+def signals_payload(analysis: signals.Analysis, snapshot: Snapshot, issue: Issue,
+                    as_of: dt.date, fallback: str | None) -> dict[str, Any]:
+    """signals.json: what the next issue, the e-mail and the site read."""
+    return {"issue_date": issue.date.isoformat(),
+            "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of else None,
+            "sample": analysis.sample, "reportgen": __version__,
+            "as_of": as_of.isoformat(), "fallback": fallback,
+            "stale": {sid: _stale_entry(snapshot.provenance[sid]) for sid in snapshot.stale()},
+            "signals": {k: v.to_json() for k, v in analysis.signals.items()},
+            "changes": asdict(analysis.changes)}
+
+
+# ------------------------------------------------------------------------------- build
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
           as_of: dt.date | None = None, fetch: bool = True) -> BuildResult:
@@ -197,9 +282,9 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         log.debug("stage %s took %.2f s", name, timings[name])
         return now
 
-    languages, formats = config.report.languages, config.report.formats
-    progress("Reading catalogs and templates")
-    content = load_content(config, languages)
+    formats = config.report.formats
+    progress("Reading catalogs, sections and templates")
+    content = load_content(config, config.report.languages)
     t = lap("content", t0)
 
     progress("Loading data")
@@ -208,95 +293,44 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     try:
         snapshot = store.snapshot(as_of, config.data.stale_after_days)
         t = lap("sources", t)
-
         progress("Computing signals")
-        previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
-        analysis = signals.analyse(snapshot, content.cards, content.triggers,
-                                   content.thresholds, previous_date)
-        analysis.changes = _what_changed(config, content, store, analysis, issue_date, as_of)
+        analysis = analyse(content, snapshot, as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+        analysis.changes = what_changed(config, content, store, analysis, issue_date, as_of)
     finally:
         store.close()
-    previous_date = dt.date.fromisoformat(analysis.changes.previous_date)
+    info = IssueInfo(previous_date=dt.date.fromisoformat(analysis.changes.previous_date),
+                     rebuilt=rebuilt, fallback=gathered.fallback)
     t = lap("signals", t)
 
+    issue = Issue(config.output_dir, issue_date)
     staging = publish.staging_dir(config.output_dir, issue_date)
     try:
         progress("Drawing charts")
-        chart_dir = staging / "charts"
-        chart_dir.mkdir()
-        narrators = {
-            lang: Narrator(lang, Formatter(lang, content.formats[lang],
-                                           content.translations[lang]),
-                           content.translations[lang], analysis)
-            for lang in languages}
-        inputs = _chart_inputs(content, analysis, snapshot)
-        jobs = charts.plan(
-            content.specs, content.style, inputs, chart_dir, languages,
-            translate={lang: content.translations[lang].gettext for lang in languages},
-            fonts=_fonts(content.formats),
-            raster="pdf" in formats and config.report.pdf_charts == "png")
-        drawn = charts.draw_all(jobs, config.report.workers)
+        drawn = draw(config, content, analysis, snapshot, staging / "charts",
+                     raster="pdf" in formats and config.report.pdf_charts == "png")
         t = lap("charts", t)
 
         progress("Writing HTML")
-        created = dt.datetime.now(dt.UTC)
-        keep: set[str] = set()
-        pdf_jobs = []
-        for lang in languages:
-            narrator = narrators[lang]
-            views = chart_views(content.specs, content.style, analysis, drawn, narrator,
-                                _events(content), snapshot.provenance)
-            print_views = views if config.report.pdf_charts == "svg" else {
-                k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} if "src" in v else v
-                for k, v in views.items()}
-            extra = language_extras(analysis, narrator, content.catalog, snapshot,
-                                    previous_date, rebuilt, gathered.fallback)
-            extra["notes"] = load_notes(config.notes_dir, issue_date,
-                                        [s["id"] for s in content.sections], lang)
-            stem = file_stem(issue_date, lang)
-            for medium in ("html", "pdf"):
-                if medium not in formats:
-                    continue
-                ctx = _context(config, content, lang, medium, analysis,
-                               views if medium == "html" else print_views, narrator, extra,
-                               issue_date, languages, created)
-                html = render.render_html(content.envs[lang], REPORT_TEMPLATE, ctx)
-                name = f"{stem}.html" if medium == "html" else f".{stem}.print.html"
-                (staging / name).write_text(html, encoding="utf-8")
-                if medium == "html":
-                    keep.add(name)
-                if medium == "pdf":
-                    pdf_jobs.append(render.PdfJob(staging / name, staging / f"{stem}.pdf",
-                                                  staging))
-                    keep.add(f"{stem}.pdf")
+        keep, pdf_jobs = write_editions(config, content, analysis, snapshot, drawn, staging,
+                                        issue, info)
         t = lap("html", t)
-
         if pdf_jobs:
             progress("Laying out PDFs")
             render.write_pdfs(pdf_jobs, config.report.workers)
             t = lap("pdf", t)
 
-        payload = {"issue_date": issue_date.isoformat(),
-                   "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of
-                   else None,
-                   "sample": analysis.sample, "reportgen": __version__,
-                   "as_of": as_of.isoformat(), "fallback": gathered.fallback,
-                   "stale": {sid: _stale_entry(snapshot.provenance[sid])
-                             for sid in snapshot.stale()},
-                   "signals": {k: v.to_json() for k, v in analysis.signals.items()},
-                   "changes": asdict(analysis.changes)}
-        publish.write_json(staging / publish.SIGNALS_FILE, payload)
+        publish.write_json(staging / publish.SIGNALS_FILE,
+                           signals_payload(analysis, snapshot, issue, as_of, gathered.fallback))
         keep.add(publish.SIGNALS_FILE)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
             keep |= {f"charts/{d.path.name}" for d in drawn}
         progress("Publishing")
-        folder = publish.issue_dir(config.output_dir, issue_date)
-        files = publish.publish(staging, folder, keep)
+        files = publish.publish(staging, issue.folder, keep)
         lap("publish", t)
     except BaseException:
         publish.discard(staging)
         raise
-    return BuildResult(issue_date, analysis.data_as_of, folder, files,
+    return BuildResult(issue_date, analysis.data_as_of, issue.folder, files,
                        time.perf_counter() - t0, analysis.sample, timings, as_of,
                        gathered.fallback, snapshot.stale(), gathered.report)
 
@@ -309,23 +343,9 @@ def _stale_entry(prov: Any) -> dict[str, str | None]:
             "error": prov.last_error or None}
 
 
-def _chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Any
-                  ) -> charts.Inputs:
-    tables: dict[str, Any] = {}
-    for result in analysis.sections.values():
-        tables.update(result.tables)
-    return charts.Inputs(as_of=analysis.as_of, series=analysis.series, tables=tables,
-                         events=_events(content),
-                         recessions=charts.recession_spans(snapshot["USREC"]))
-
+# -------------------------------------------------------------------------- chart pack
 
 PACK_FORMATS = ("png", "svg")
-
-
-def section_id(text: str) -> str:
-    """'4' or 's4' -> 's4'; 'conclusion' stays."""
-    text = text.strip().lower()
-    return f"s{text}" if text.isdigit() else text
 
 
 def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
@@ -335,50 +355,48 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
     t0 = time.perf_counter()
     if fmt not in PACK_FORMATS:
         raise ConfigError(f"--format: unknown chart format {fmt!r}; use png or svg")
-    progress("Reading catalogs and templates")
+    progress("Reading catalogs, sections and templates")
     content = load_content(config, [lang])
-    specs = content.specs
+    specs = content.registry.charts()
     if sections:
-        wanted = {section_id(s) for s in sections}
-        known = {s.section for s in specs}
-        unknown = sorted(wanted - known)
-        if unknown:
-            raise ConfigError(f"--section: no charts in section {unknown[0]!r}; sections with "
-                              "charts: " + ", ".join(sorted(known)))
-        specs = [s for s in specs if s.section in wanted]
+        picked = select(content.registry, sections)
+        specs = picked.charts()
+        if not specs:
+            with_charts = sorted({s.section for s in content.registry.charts()})
+            raise ConfigError(f"--section: no charts in section {picked.ids()[0]!r}; sections "
+                              "with charts: " + ", ".join(with_charts))
     progress("Loading data and computing signals")
     gathered = sources.gather(config, content.catalog, issue_date, fetch=False)
     try:
         snapshot = gathered.store.snapshot(issue_date, config.data.stale_after_days)
     finally:
         gathered.store.close()
-    analysis = signals.analyse(snapshot, content.cards, content.triggers, content.thresholds,
-                               issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
-    t = content.translations[lang]
-    narrator = Narrator(lang, Formatter(lang, content.formats[lang], t), t, analysis)
+    analysis = analyse(content, snapshot, issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    locale = content.locales[lang]
+    narrator = content.narrator(lang, analysis)
 
     def words(spec: charts.ChartSpec) -> dict[str, str]:
         ends = [analysis.series[s["id"]].index[-1].date() for s in spec.series
                 if len(analysis.series.get(s["id"], ()))]
         last = max(ends) if ends else analysis.data_as_of
-        footer = t.gettext("Source: %(series)s. Last observation: %(date)s.") % {
-            "series": chart_sources(spec, analysis, t), "date": narrator.fmt.date(last)}
+        footer = locale.gettext("Source: %(series)s. Last observation: %(date)s.") % {
+            "series": chart_sources(spec, analysis, locale.translations),
+            "date": narrator.fmt.date(last)}
         if analysis.sample:
-            footer += "  " + t.gettext("SAMPLE DATA: not real observations")
-        return {"title": t.gettext(spec.title), "subtitle": t.gettext(spec.subtitle),
+            footer += "  " + locale.gettext("SAMPLE DATA: not real observations")
+        return {"title": locale.gettext(spec.title), "subtitle": locale.gettext(spec.subtitle),
                 "footer": footer}
 
+    issue = Issue(config.output_dir, issue_date)
     staging = publish.staging_dir(config.output_dir, issue_date)
     try:
         progress("Drawing the chart pack")
-        jobs = charts.plan_pack(specs, content.style, _chart_inputs(content, analysis, snapshot),
-                                staging, lang, t.gettext, _fonts(content.formats)[lang], fmt,
-                                words)
+        jobs = charts.plan_pack(specs, content.style, chart_inputs(content, analysis, snapshot),
+                                staging, lang, locale.gettext, locale.fonts, fmt, words)
         charts.draw_all(jobs, config.report.workers)
-        folder = publish.issue_dir(config.output_dir, issue_date) / f"chart-pack-{lang}"
-        files = publish.publish(staging, folder)
+        files = publish.publish(staging, issue.pack(lang))
     except BaseException:
         publish.discard(staging)
         raise
-    return BuildResult(issue_date, analysis.data_as_of, folder, files,
+    return BuildResult(issue_date, analysis.data_as_of, issue.pack(lang), files,
                        time.perf_counter() - t0, analysis.sample)

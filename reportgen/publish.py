@@ -10,16 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from reportgen.errors import PublishError
-
-ISSUE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SIGNALS_FILE = "signals.json"
+from reportgen.layout import ISSUE_DIR, SIGNALS_FILE
 
 
 def issue_dir(output_dir: Path, issue_date: dt.date) -> Path:

@@ -7,6 +7,8 @@ render with an error naming the URL, instead of pulling /etc/passwd or the netwo
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from babel.support import NullTranslations
+from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
 from markupsafe import Markup
 
 from reportgen.content import ContentPaths, as_content
@@ -21,23 +24,82 @@ from reportgen.errors import RenderError
 from reportgen.narrative import MISSING_MARK
 from reportgen.parallel import fork_map
 
+log = logging.getLogger(__name__)
 
-def environment(templates: ContentPaths | Path, translations: NullTranslations, lang: str,
+
+class SectionLoader(jinja2.BaseLoader):
+    """`sections/<id>/<file>`: a section's own files, its override folder first."""
+
+    def __init__(self, sections: Iterable[Any]) -> None:
+        self.sections = {s.id: s for s in sections}
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        section_id, _, name = template.partition("/")
+        section = self.sections.get(section_id)
+        path = section.file(name) if section is not None else None
+        if path is None:
+            raise jinja2.TemplateNotFound(f"sections/{template}")
+        mtime = path.stat().st_mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: (
+            path.stat().st_mtime == mtime)
+
+    def list_templates(self) -> list[str]:
+        return [f"{sid}/{p.name}" for sid, s in self.sections.items() for f in s.folders
+                for p in f.glob("*.j2")]
+
+
+def environment(templates: ContentPaths | Path, translations: NullTranslations,
+                separator: str = " ", sections: Iterable[Any] = (),
                 autoescape: bool = True) -> jinja2.Environment:
     """A strict Jinja environment with gettext installed for one language (HTML-escaping
     unless it renders plain text, such as an e-mail's text part). Workspace templates
-    shadow built-in ones of the same name."""
+    shadow built-in ones of the same name; `sections/<id>/…` names a section's files.
+    `separator` joins a paragraph's sentences (a space in English, none in Chinese)."""
     dirs = as_content(templates, "templates").dirs("templates")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader([str(d) for d in dirs]),
+            jinja2.PrefixLoader({"sections": SectionLoader(sections)})]),
         extensions=["jinja2.ext.i18n"],
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations, newstyle=True)
-    env.filters["para"] = paragraph_filter("" if lang.startswith("zh") else " ")
+    env.filters["para"] = paragraph_filter(separator)
     return env
+
+
+def section_messages(section: Any) -> list[str]:
+    """The English strings of a section: its title and question, its charts' words, and
+    every gettext call in its template."""
+    found = [section.title, *([section.question] if section.question else [])]
+    for spec in section.charts:
+        found += [spec.title, spec.subtitle, *(s["label"] for s in spec.series),
+                  *(s["label"] for s in spec.spokes)]
+    path = section.file("template.html.j2")
+    if path is not None:
+        with path.open("rb") as fh:
+            for _, _, message, _ in babel_extract(fh, GETTEXT_FUNCTIONS, [], {}):
+                found += [m for m in (message if isinstance(message, tuple) else (message,))
+                          if m]
+    return list(dict.fromkeys(found))
+
+
+def report_untranslated(registry: Any, locales: dict[str, Any]) -> None:
+    """Say once, per section and language, which of its strings show in English."""
+    for section in registry:
+        if section.origin == "built-in":
+            continue  # the built-ins are checked by the test suite instead
+        messages = section_messages(section)
+        for code, locale in locales.items():
+            if code == "en":
+                continue
+            missing = [m for m in messages if locale.translations.gettext(m) == m]
+            if missing:
+                log.warning("sections/%s: %d string(s) have no %s translation and are shown "
+                            "in English, e.g. %r", section.id, len(missing), code, missing[0])
 
 
 def paragraph_filter(separator: str) -> Any:

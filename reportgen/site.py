@@ -29,10 +29,10 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from reportgen import LANGUAGE_NAMES, LANGUAGES
 from reportgen.content import ContentPaths
 from reportgen.errors import PublishError
-from reportgen.i18n import load_translations
+from reportgen.i18n import language_table, load_translations
+from reportgen.layout import Issue as IssueFiles
 from reportgen.narrative import N_
 from reportgen.publish import ISSUE_DIR, SIGNALS_FILE
 
@@ -54,7 +54,7 @@ class Issue:
         return f"{self.date:%Y/%m/%d}/{lang}/"
 
 
-def find_issues(output_dir: Path) -> list[Issue]:
+def find_issues(output_dir: Path, languages: list[str]) -> list[Issue]:
     """Published issues, newest first, with the languages whose HTML edition exists."""
     issues = []
     for folder in sorted(output_dir.iterdir() if output_dir.is_dir() else [], reverse=True):
@@ -65,8 +65,8 @@ def find_issues(output_dir: Path) -> list[Issue]:
             payload = json.loads(signals_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise PublishError(f"{signals_file}: unreadable ({exc}); rebuild that issue") from None
-        langs = tuple(lang for lang in LANGUAGES
-                      if (folder / f"reportgen-{folder.name}-{lang}.html").is_file())
+        files = IssueFiles(output_dir, dt.date.fromisoformat(folder.name))
+        langs = tuple(lang for lang in languages if files.html(lang).is_file())
         if langs:
             stance = payload.get("signals", {}).get("macro_stance", {}).get("state", "")
             issues.append(Issue(dt.date.fromisoformat(folder.name), folder, langs,
@@ -76,7 +76,7 @@ def find_issues(output_dir: Path) -> list[Issue]:
 
 def _site_links(page: str, issue: Issue, lang: str, home: str, archive: str) -> str:
     """Point an edition's links at the site's layout and add a way home."""
-    stem = f"reportgen-{issue.date.isoformat()}-"
+    stem = IssueFiles(issue.folder.parent, issue.date).stem("")
     page = re.sub(rf'href="{re.escape(stem)}([A-Za-z-]+)\.html"', r'href="../\1/"', page)
     page = page.replace('src="charts/', 'src="../charts/')
     depth = "../../../../"
@@ -106,41 +106,42 @@ def _write_issue(issue: Issue, root: Path, translations: dict[str, Any]) -> None
         t = translations[lang]
         target = day / lang
         target.mkdir(parents=True)
-        stem = f"reportgen-{issue.date.isoformat()}-{lang}"
-        page = (issue.folder / f"{stem}.html").read_text(encoding="utf-8")
+        files = IssueFiles(issue.folder.parent, issue.date)
+        page = files.html(lang).read_text(encoding="utf-8")
         (target / "index.html").write_text(
             _site_links(page, issue, lang, t.gettext("Home"), t.gettext("Archive")),
             encoding="utf-8")
-        pdf = issue.folder / f"{stem}.pdf"
+        pdf = files.pdf(lang)
         if pdf.is_file():
             shutil.copy2(pdf, target / pdf.name)
 
 
-def _home(issues: list[Issue], tri: Callable[[str], str]) -> str:
+def _home(issues: list[Issue], tri: Callable[[str], str], names: dict[str, str]) -> str:
     """The home page serves all three languages, so its few words are in all three."""
     latest = issues[0]
     rows = "".join(
-        f'<li lang="{lang}"><a href="latest/{lang}/index.html">{LANGUAGE_NAMES[lang]}</a>'
+        f'<li lang="{lang}"><a href="latest/{lang}/index.html">{names[lang]}</a>'
         f" · {latest.date.isoformat()}</li>" for lang in latest.languages)
     flag = (f'<p class="flag">{html.escape(tri("SAMPLE DATA: not real observations"))}</p>'
             if latest.sample else "")
     body = (f"<h1>reportgen</h1>{flag}<h2>{html.escape(tri('Latest issue'))}: "
             f"{latest.date.isoformat()}</h2>"
             f'<ul>{rows}</ul><p><a href="archive.html">{html.escape(tri("Archive"))}</a> · '
-            + " · ".join(f'<a href="feeds/{lang}.xml">Atom ({LANGUAGE_NAMES[lang]})</a>'
-                         for lang in LANGUAGES) + "</p>")
+            + " · ".join(f'<a href="feeds/{lang}.xml">Atom ({names[lang]})</a>'
+                         for lang in names) + "</p>")
     return _page("reportgen", body)
 
 
-def _archive(issues: list[Issue], tri: Callable[[str], str]) -> str:
-    head = "".join(f"<th>{LANGUAGE_NAMES[lang]}</th>" for lang in LANGUAGES)
+def _archive(issues: list[Issue], tri: Callable[[str], str], names: dict[str, str]) -> str:
+    head = "".join(f"<th>{names[lang]}</th>" for lang in names)
     home = html.escape(tri("Home"))
     rows = []
     for issue in issues:
         cells = []
-        for lang in LANGUAGES:
+        for lang in names:
             if lang in issue.languages:
-                pdf = f"{issue.path(lang)}reportgen-{issue.date.isoformat()}-{lang}.pdf"
+                name = IssueFiles(issue.folder.parent, issue.date).pdf_name(lang)
+                pdf = f"{issue.path(lang)}{name}"
                 has_pdf = (issue.folder / Path(pdf).name).is_file()
                 cells.append(f'<td><a href="{issue.path(lang)}index.html">HTML</a>'
                              + (f' · <a href="{pdf}">PDF</a>' if has_pdf else "") + "</td>")
@@ -162,10 +163,10 @@ def _latest(issue: Issue, lang: str) -> str:
                  f'<p><a href="{href}">{issue.date.isoformat()}</a></p>', lang)
 
 
-def _feed(issues: list[Issue], lang: str, base_url: str) -> bytes:
+def _feed(issues: list[Issue], lang: str, base_url: str, name: str) -> bytes:
     fg = FeedGenerator()
     fg.id(f"urn:reportgen:feed:{lang}")
-    fg.title(f"reportgen ({LANGUAGE_NAMES[lang]})")
+    fg.title(f"reportgen ({name})")
     fg.link(href=f"{base_url}feeds/{lang}.xml", rel="self")
     fg.language(lang)
     fg.updated(dt.datetime.combine(issues[0].date, dt.time(), tzinfo=dt.UTC))
@@ -190,12 +191,14 @@ def _sitemap(issues: list[Issue], base_url: str) -> str:
 def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = False,
                base_url: str = "") -> Path:
     """Rebuild output/site from the published issues; refuse sample issues unless forced."""
-    translations = {lang: load_translations(locales, lang) for lang in LANGUAGES}
+    names = {code: raw["name"] for code, raw in language_table(locales).items()}
+    languages = list(names)
+    translations = {lang: load_translations(locales, lang) for lang in languages}
 
     def tri(msg: str) -> str:
         return " · ".join(dict.fromkeys(t.gettext(msg) for t in translations.values()))
 
-    issues = find_issues(output_dir)
+    issues = find_issues(output_dir, languages)
     if not issues:
         raise PublishError(f"{output_dir}: no published issues to put on the site; "
                            "run `reportgen run` first")
@@ -207,17 +210,18 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
     try:
         for issue in issues:
             _write_issue(issue, staging, translations)
-        (staging / "index.html").write_text(_home(issues, tri), encoding="utf-8")
-        (staging / "archive.html").write_text(_archive(issues, tri), encoding="utf-8")
+        (staging / "index.html").write_text(_home(issues, tri, names), encoding="utf-8")
+        (staging / "archive.html").write_text(_archive(issues, tri, names), encoding="utf-8")
         (staging / "feeds").mkdir()
-        for lang in LANGUAGES:
+        for lang in names:
             latest = next((i for i in issues if lang in i.languages), None)
             if latest is None:
                 continue
             (staging / "latest" / lang).mkdir(parents=True)
             (staging / "latest" / lang / "index.html").write_text(_latest(latest, lang),
                                                                   encoding="utf-8")
-            (staging / "feeds" / f"{lang}.xml").write_bytes(_feed(issues, lang, base_url))
+            feed = _feed(issues, lang, base_url, names[lang])
+            (staging / "feeds" / f"{lang}.xml").write_bytes(feed)
         (staging / "sitemap.xml").write_text(_sitemap(issues, base_url), encoding="utf-8")
         return _swap(staging, output_dir / SITE_DIR)
     except BaseException:

@@ -36,9 +36,9 @@ The templates, chart definitions, catalogs and message catalogs ship inside repo
 change one, put a file at the same relative path here; it replaces the built-in file of that
 name and every other file stays built-in:
 
-    templates/partials/s1_stance.html.j2   a section's text
+    sections/s1/template.html.j2           section 1's text
     templates/css/report.css               the house style of the PDF and web editions
-    charts/charts.toml                     chart definitions
+    sections/s4/charts.toml                section 4's chart definitions
     catalogs/thresholds.toml               the levels the verdicts use
     locales/zh_Hant/LC_MESSAGES/messages.po  a language's wording
 

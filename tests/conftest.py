@@ -16,6 +16,7 @@ from reportgen.config import load_config, with_overrides
 from reportgen.pipeline import BuildResult, build
 
 ISSUE_DATE = dt.date(2026, 11, 23)
+LANGUAGES = ("en", "zh-Hant", "zh-Hans")  # the built-in languages
 TESTS_DIR = Path(__file__).resolve().parent
 # The bundled sample data and the project's content; run_cli runs in this folder by default.
 SAMPLE_CONFIG = TESTS_DIR / "reportgen.toml"
@@ -55,6 +56,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if WHOLE_BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def analysis_catalogs() -> dict:
+    """The built-in catalogs a compute step reads (thresholds, outlook, scorecards)."""
+    from reportgen.catalog import read_toml
+    from reportgen.content import builtin
+    from reportgen.signals.scorecard import load_scorecards
+
+    paths = builtin()
+    return {"thresholds": read_toml(paths.file("catalogs", "thresholds.toml")),
+            "outlook": read_toml(paths.file("catalogs", "outlook.toml")),
+            "scorecards": load_scorecards(paths.file("catalogs", "scorecards.toml"))}
+
+
+def compute_context(as_of: dt.date, series: dict | None = None):
+    """What a section's compute step gets besides the snapshot, from the built-ins."""
+    from reportgen.signals.base import Context
+
+    catalogs = analysis_catalogs()
+    return Context(as_of=as_of, levels=catalogs["thresholds"]["levels"],
+                   series=series or {}, catalogs=catalogs)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

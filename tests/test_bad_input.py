@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from reportgen import PROJECT_ROOT
 from tests.conftest import run_cli
 
 DATE = "2026-11-23"
@@ -15,15 +13,10 @@ DATE = "2026-11-23"
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A config dir with its own templates copy and an earlier, good issue in its output."""
-    shutil.copytree(PROJECT_ROOT / "templates", tmp_path / "templates")
+    """A workspace (built-in content, no overrides yet) with an earlier, good issue."""
     (tmp_path / "reportgen.toml").write_text(
         "[report]\nlanguages = [\"en\"]\nformats = [\"pdf\"]\noutput_dir = \"out\"\n"
-        "[data]\nsource = \"sample\"\n"
-        "[paths]\n"
-        f"charts = \"{PROJECT_ROOT / 'charts'}\"\n"
-        f"catalogs = \"{PROJECT_ROOT / 'catalogs'}\"\n"
-        f"locales = \"{PROJECT_ROOT / 'locales'}\"\n", encoding="utf-8")
+        "[data]\nsource = \"sample\"\n", encoding="utf-8")
     good = tmp_path / "out" / DATE
     good.mkdir(parents=True)
     (good / f"reportgen-{DATE}-en.pdf").write_bytes(b"%PDF-1.7 earlier good issue")
@@ -74,12 +67,19 @@ def test_config_value_of_wrong_type(workspace):
     assert_failed_cleanly(r, workspace, before, "report.page_size", "A4, Letter")
 
 
+def override(workspace: Path, relative: str, text: str) -> Path:
+    """A workspace file that replaces the built-in one at the same relative path."""
+    path = workspace / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_template_syntax_error_names_file_and_line(workspace):
     before = snapshot(workspace / "out")
-    partial = workspace / "templates" / "partials" / "s3_credit.html.j2"
-    partial.write_text("<p>ok</p>\n{% if %}\n", encoding="utf-8")
+    path = override(workspace, "sections/s3/template.html.j2", "<p>ok</p>\n{% if %}\n")
     r = run_cli("run", "--date", DATE, cwd=workspace)
-    assert_failed_cleanly(r, workspace, before, "s3_credit.html.j2:2", "syntax error")
+    assert_failed_cleanly(r, workspace, before, f"{path}:2", "syntax error")
 
 
 @pytest.mark.slow
@@ -87,7 +87,6 @@ def test_template_syntax_error_names_file_and_line(workspace):
 def test_template_reaching_outside_the_build_folder_fails_late_and_cleanly(workspace, url):
     """Fails during PDF layout, after charts and HTML were staged: nothing is published."""
     before = snapshot(workspace / "out")
-    partial = workspace / "templates" / "partials" / "disclaimer.html.j2"
-    partial.write_text(f'<img src="{url}" alt="x">\n', encoding="utf-8")
+    override(workspace, "sections/disclaimer/template.html.j2", f'<img src="{url}" alt="x">\n')
     r = run_cli("run", "--date", DATE, cwd=workspace)
     assert_failed_cleanly(r, workspace, before, url, "refused")

@@ -30,7 +30,7 @@ def test_missing_translation_falls_back_with_a_mark(tmp_path):
     folder.mkdir()
     (folder / "s4.en.md").write_text("Repo is *tight*.", encoding="utf-8")
     (folder / "s1.zh-Hant.md").write_text("通膨**仍高**。", encoding="utf-8")
-    hans = load_notes(tmp_path, DAY, ["s1", "s4"], "zh-Hans")
+    hans = load_notes(tmp_path, DAY, ["s1", "s4"], "zh-Hans", ("zh-Hant", "en"))
     assert hans["s1"].lang == "zh-Hant" and hans["s1"].fallback
     assert hans["s4"].lang == "en" and hans["s4"].fallback
     en = load_notes(tmp_path, DAY, ["s1", "s4"], "en")

@@ -29,7 +29,7 @@ def test_file_overrides_defaults_and_paths_resolve_against_file(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
-    ('[report]\nlanguages = ["fr"]\n', "report.languages: unknown value 'fr'"),
+    ('[report]\nlanguages = ["fr"]\n', "report.languages: unknown language 'fr'"),
     ('[report]\npage_size = "A3"\n', "report.page_size: unknown value 'A3'"),
     ('[report]\nworkers = 0\n', "report.workers: must be at least 1"),
     ('[report]\nworkers = "two"\n', "report.workers: expected a whole number"),
@@ -49,7 +49,7 @@ def test_bad_config_names_key_and_problem(tmp_path, text, fragment):
 
 
 def test_flags_are_validated_like_file_values():
-    with pytest.raises(ConfigError, match="--lang: unknown value 'de'"):
+    with pytest.raises(ConfigError, match="--lang: unknown language 'de'"):
         with_overrides(load_config(None), languages=["de"])
     cfg = with_overrides(load_config(None), languages=["zh-Hant", "zh-Hant", "en"])
     assert cfg.report.languages == ["zh-Hant", "en"]

@@ -13,8 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from reportgen.config import load_config, with_overrides
-from reportgen.deliver import LEDGER, send
+from reportgen.deliver import send
 from reportgen.errors import PublishError, SourceUnavailableError
+from reportgen.layout import LEDGER_FILE as LEDGER
 from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, run_cli
 
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from reportgen import LANGUAGES, PROJECT_ROOT
+from reportgen import PROJECT_ROOT
+from reportgen.content import builtin
 from reportgen.i18n import load_translations
 from reportgen.pipeline import file_stem
-from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, need
+from reportgen.sections import load_registry
+from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need
 
-SECTIONS = tomllib.loads((PROJECT_ROOT / "templates/sections.toml").read_text())["section"]
+SECTIONS = [s for s in load_registry(builtin()) if s.toc]
 
 
 def pdf_text(path: Path) -> str:
@@ -28,7 +29,7 @@ def pdf_text(path: Path) -> str:
 
 def headings(lang: str) -> list[str]:
     t = load_translations(PROJECT_ROOT / "locales", lang)
-    return [t.gettext(s["title"]) for s in SECTIONS]
+    return [t.gettext(s.title) for s in SECTIONS]
 
 
 class Images(HTMLParser):

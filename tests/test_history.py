@@ -18,6 +18,7 @@ from reportgen.signals import fog, reserves
 from reportgen.signals.base import Signal
 from reportgen.signals.changes import compare
 from reportgen.store import Snapshot
+from tests.conftest import compute_context
 
 CATALOG = load_catalog(PROJECT_ROOT / "catalogs")
 
@@ -75,7 +76,7 @@ def test_repo_share_stays_low_while_reserves_are_ample_then_climbs():
 
 def test_radar_orders_the_episodes():
     data = snapshot(dt.date(2019, 9, 16), repo_episode())
-    result = reserves.compute(data, {})
+    result = reserves.compute(data, compute_context(data.as_of))
     radar = result.tables["radar"]
     mean = {k: np.nanmean([v for v in row.values()]) for k, row in radar.items()}
     assert mean["2018Q3"] < mean["2019Q1"] < mean["2019-09"]

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from reportgen import LANGUAGES, PROJECT_ROOT
+from reportgen import PROJECT_ROOT
 from reportgen.pipeline import file_stem
-from tests.conftest import ISSUE_DATE, need
+from tests.conftest import ISSUE_DATE, LANGUAGES, need
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

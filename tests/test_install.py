@@ -48,7 +48,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = next(dist.glob("reportgen-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for required in ("reportgen/content/templates/report.html.j2",
-                     "reportgen/content/charts/charts.toml",
+                     "reportgen/content/sections/s4/charts.toml",
+                     "reportgen/content/charts/house.mplstyle",
                      "reportgen/content/catalogs/indicators.toml",
                      "reportgen/content/locales/zh_Hant/LC_MESSAGES/messages.po",
                      "reportgen/sources/sample_spec.toml"):
@@ -98,9 +99,9 @@ def test_wheel_runs_in_an_empty_folder_and_workspace_files_override(installed, t
             assert (issue / f"reportgen-2026-11-23-{lang}.{ext}").stat().st_size > 10_000
 
     # A workspace copy of one partial, with one sentence changed, replaces the built-in one.
-    builtin = installed.glob("lib/python*/site-packages/reportgen/content/templates/partials")
-    partial = next(builtin) / "disclaimer.html.j2"
-    custom = ws / "templates" / "partials" / "disclaimer.html.j2"
+    builtin = installed.glob("lib/python*/site-packages/reportgen/content/sections/disclaimer")
+    partial = next(builtin) / "template.html.j2"
+    custom = ws / "sections" / "disclaimer" / "template.html.j2"
     custom.parent.mkdir(parents=True)
     custom.write_text(partial.read_text("utf-8") + "\n<p>House rule: read the appendix.</p>\n",
                       encoding="utf-8")
@@ -110,4 +111,4 @@ def test_wheel_runs_in_an_empty_folder_and_workspace_files_override(installed, t
     html = (issue / "reportgen-2026-11-23-en.html").read_text("utf-8")
     assert "House rule: read the appendix." in html
     r = run(reportgen, "doctor", cwd=ws, env=env)
-    assert "templates/partials/disclaimer.html.j2" in r.stdout
+    assert "sections/disclaimer/template.html.j2" in r.stdout

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from reportgen import PROJECT_ROOT
-from reportgen.i18n import Formatter, load_formats, load_translations
+from reportgen.i18n import load_locales
 from reportgen.narrative import Narrator
 from reportgen.signals.base import Signal
 
@@ -20,8 +20,7 @@ def narrator(lang: str, values: list[float], state: str = "rising", change: floa
     s = pd.Series(values, index=idx, dtype="float64")
     sig = Signal("x_pct", values[-1], "percent", idx[-1].date(), ("X",), state, change, "3m")
     analysis = SimpleNamespace(signals={"x_pct": sig}, series={"x_pct": s})
-    t = load_translations(LOCALES, lang)
-    return Narrator(lang, Formatter(lang, load_formats(LOCALES)[lang], t), t, analysis)
+    return Narrator(load_locales(LOCALES, [lang])[lang], analysis)
 
 
 def test_highest_since_names_the_month_it_was_last_this_high():

@@ -8,9 +8,8 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from reportgen import LANGUAGES
 from reportgen.pipeline import file_stem
-from tests.conftest import ISSUE_DATE, need
+from tests.conftest import ISSUE_DATE, LANGUAGES, need
 from tests.test_end_to_end import headings
 
 A4 = (595.28, 841.89)

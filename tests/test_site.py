@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reportgen import LANGUAGES, PROJECT_ROOT
+from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.errors import PublishError
 from reportgen.pipeline import build
 from reportgen.site import build_site
-from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, need
+from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need
 from tests.test_html_browser import CHROMIUM_ARGS, Quiet
 
 OLD = dt.date(2026, 11, 16)

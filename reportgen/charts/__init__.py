@@ -29,7 +29,6 @@ from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError, RenderError
 from reportgen.parallel import fork_map
 
-KINDS = ("line", "bar_table", "dumbbell_table", "radar_table")
 WIDTH_IN, HEIGHT_IN = 6.9, 2.75
 PACK_SIZE_IN, PACK_DPI = (13.333, 7.5), 150  # 16:9, 2000 x 1125 px as PNG
 RASTER_DPI = 200
@@ -61,7 +60,7 @@ class ChartSpec:
     @property
     def localized(self) -> bool:
         """True when the picture itself carries words (drawn once per language)."""
-        return self.kind == "radar_table"
+        return KINDS[self.kind].localized
 
 
 @dataclass(frozen=True)
@@ -105,13 +104,12 @@ class DrawnChart:
     last_date: dt.date | None
 
 
-def load_specs(source: ContentPaths | Path) -> list[ChartSpec]:
-    path = as_content(source, "charts").file("charts", "charts.toml")
-    raw = read_toml(path)
+def parse_specs(raw: dict[str, Any], path: Path, section: str) -> list[ChartSpec]:
+    """The [[chart]] tables of one section's charts.toml, checked."""
     specs, seen = [], set()
     for i, c in enumerate(raw.get("chart", [])):
         where = f"{path}: chart #{i + 1} ({c.get('id', '?')})"
-        for key in ("id", "section", "kind", "title", "subtitle", "units", "series"):
+        for key in ("id", "kind", "title", "subtitle", "units", "series"):
             if key not in c:
                 raise CatalogError(f"{where}: missing key {key!r}")
         if c["kind"] not in KINDS:
@@ -120,8 +118,8 @@ def load_specs(source: ContentPaths | Path) -> list[ChartSpec]:
             raise CatalogError(f"{where}: duplicate chart id")
         seen.add(c["id"])
         try:
-            specs.append(ChartSpec(**{k: tuple(v) if isinstance(v, list) else v
-                                      for k, v in c.items()}))
+            specs.append(ChartSpec(**{"section": section, **{
+                k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}}))
         except TypeError as exc:
             raise CatalogError(f"{where}: {exc}") from None
     return specs
@@ -300,12 +298,25 @@ def _draw_radar(job: ChartJob, fig: Any) -> dt.date | None:
     return None
 
 
-DRAWERS: dict[str, Callable[[ChartJob, Any], dt.date | None]] = {
-    "line": _draw_line,
-    "bar_table": _draw_bar_table,
-    "dumbbell_table": _draw_dumbbell,
-    "radar_table": _draw_radar,
-}
+@dataclass(frozen=True)
+class ChartKind:
+    """One kind of chart: how it is drawn, at what size, and whether its picture carries
+    words (then it is drawn once per language instead of once for all)."""
+
+    name: str
+    draw: Callable[[ChartJob, Any], dt.date | None]
+    size: tuple[float, float] = (WIDTH_IN, HEIGHT_IN)
+    localized: bool = False
+    img_class: str = ""  # CSS class of the picture in the editions
+
+
+KINDS: dict[str, ChartKind] = {k.name: k for k in (
+    ChartKind("line", _draw_line),
+    ChartKind("bar_table", _draw_bar_table),
+    ChartKind("dumbbell_table", _draw_dumbbell),
+    ChartKind("radar_table", _draw_radar, size=(WIDTH_IN, 3.6), localized=True,
+              img_class="radar"),
+)}
 
 
 def _pack_label(job: ChartJob, i: int) -> str | None:
@@ -327,14 +338,11 @@ def draw(job: ChartJob) -> DrawnChart:
     with plt.style.context([str(job.style.mplstyle), rc]):
         if job.font_family:
             plt.rcParams["font.family"] = job.font_family
-        if job.pack:
-            size = PACK_SIZE_IN
-        else:
-            size = (WIDTH_IN, 3.6) if job.spec.kind == "radar_table" else (WIDTH_IN, HEIGHT_IN)
-        fig = plt.figure(figsize=size)
+        kind = KINDS[job.spec.kind]
+        fig = plt.figure(figsize=PACK_SIZE_IN if job.pack else kind.size)
         fmt = job.pack["format"] if job.pack else "svg"
         try:
-            last = DRAWERS[job.spec.kind](job, fig)
+            last = kind.draw(job, fig)
             if job.pack:
                 _pack_words(fig, job.pack)
                 fig.tight_layout(rect=(0.0, 0.05, 1.0, 0.87))

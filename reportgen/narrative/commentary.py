@@ -23,9 +23,6 @@ ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquo
                 "hr", "sup", "sub"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-# Which language a missing note is borrowed from, in order of preference.
-FALLBACKS = {"en": ("zh-Hant", "zh-Hans"), "zh-Hant": ("zh-Hans", "en"),
-             "zh-Hans": ("zh-Hant", "en")}
 
 
 @dataclass(frozen=True)
@@ -51,15 +48,16 @@ def _read(path: Path) -> str:
         raise RenderError(f"{path}: cannot read analyst note ({exc.strerror})") from None
 
 
-def load_notes(notes_dir: Path, issue_date: dt.date, section_ids: list[str], lang: str
-               ) -> dict[str, Note]:
-    """The notes for one language, by section id, with fallbacks marked."""
+def load_notes(notes_dir: Path, issue_date: dt.date, section_ids: list[str], lang: str,
+               fallbacks: tuple[str, ...] = ()) -> dict[str, Note]:
+    """The notes for one language, by section id; a missing one is borrowed from the
+    `fallbacks` languages in order (locales/languages.toml), marked as such."""
     folder = notes_dir / issue_date.isoformat()
     if not folder.is_dir():
         return {}
     notes = {}
     for sid in section_ids:
-        for candidate in (lang, *FALLBACKS[lang]):
+        for candidate in (lang, *fallbacks):
             path = folder / f"{sid}.{candidate}.md"
             if path.is_file():
                 html = render_markdown(_read(path))

@@ -1,14 +1,15 @@
 """Views: the per-language pieces the templates show beyond single sentences.
 
-Chart captions and legends, alt text, the release table of the data-fog section, the
-appendix rows and the cover's key numbers: all built from the language-free analysis and
-the drawn charts, in the reader's words and formats.
+Chart captions and legends, alt text and stale marks for every chart, and the context a
+section's own `views` step receives (reportgen/narrative/section_views.py holds the
+built-in sections' steps). All are built from the language-free analysis and the drawn
+charts, in the reader's words and formats.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+from dataclasses import dataclass
 from typing import Any
 
 from babel.lists import format_list
@@ -16,10 +17,28 @@ from babel.lists import format_list
 from reportgen import charts, signals
 from reportgen.narrative import N_, SHADING_LABELS, SOURCE_NAMES, Narrator
 
-# The handful of numbers a strategist wants before turning the cover.
-COVER_SIGNALS = ("core_pce_yoy_pct", "effr_pct", "dgs2_minus_effr_bp", "unrate_pct",
-                 "hy_oas_bp", "repo_share_at_or_above_iorb", "reserves_usd_bn",
-                 "net_liquidity_usd_bn", "top10_share_pct", "data_fog_index")
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What a section's `views` step gets for one language."""
+
+    section: Any                 # the Section
+    result: Any                  # its SectionResult (None for sections without compute)
+    analysis: signals.Analysis
+    narrator: Narrator
+    catalog: Any
+    snapshot: Any
+    issue: IssueInfo
+    cover_signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    """Facts about this build the front and back matter state."""
+
+    previous_date: dt.date
+    rebuilt: bool = False
+    fallback: str | None = None
 
 
 def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
@@ -60,7 +79,8 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
         views[spec.id] = {
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
             "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
-            "alt": alt_text(spec, analysis, narrator), "radar": spec.kind == "radar_table",
+            "alt": alt_text(spec, analysis, narrator),
+            "img_class": charts.KINDS[spec.kind].img_class,
             "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator),
         }
     return views
@@ -113,25 +133,6 @@ def alt_text(spec: charts.ChartSpec, analysis: signals.Analysis, narrator: Narra
     return " ".join(parts)
 
 
-def fog_rows(analysis: signals.Analysis, narrator: Narrator, catalog: Any) -> list[dict]:
-    fmt, t = narrator.fmt, narrator.t
-    s2 = analysis.sections["s2"].tables
-    revised = {r.series_id: r for r in s2.get("revisions", [])}
-    rows = []
-    for st in s2["releases"]:
-        ind = catalog.indicators[st.series_id]
-        period = fmt.quarter if ind.frequency == "quarterly" else fmt.month
-        missing = [period(d) for d in st.missing]
-        rows.append({"id": st.series_id, "title": t.gettext(ind.title), "status": st.status,
-                     "latest_text": period(st.latest), "expected_text": period(st.expected),
-                     "missing": missing,
-                     "missing_text": format_list(missing, locale=fmt.f.babel) if missing
-                     else "",
-                     "revision_text": revision_text(revised.get(st.series_id), period,
-                                                    narrator)})
-    return rows
-
-
 def revision_text(rev: Any, period: Any, narrator: Narrator) -> str:
     """The release table's revision cell: 'none of 12' or '3 of 12; largest +0.2 pp (Aug
     2026)'; a dash where the store has no real-time data for the release."""
@@ -174,45 +175,3 @@ def appendix_rows(snapshot: Any, catalog: Any, narrator: Narrator) -> list[dict]
                      "fetched": fmt.date(prov.fetched_at.date()) if prov and prov.fetched_at
                      else "–"})
     return rows
-
-
-def language_extras(analysis: signals.Analysis, narrator: Narrator, catalog: Any,
-                    snapshot: Any, previous_date: dt.date, rebuilt: bool = False,
-                    fallback: str | None = None) -> dict[str, Any]:
-    """Per-language pieces the partials use beyond single signals."""
-    s4 = analysis.sections["s4"]
-    radar = s4.tables.get("radar", {})
-    radar_avg = {k: _mean(v.values()) for k, v in radar.items()}
-    pace = analysis.signals.get("walcl_13w_change_usd_bn")
-    top_loop = {}
-    for loop in analysis.loops:
-        known = [c for c in loop.contributions if c.z is not None]
-        top_loop[loop.id] = max(known, key=lambda c: abs(c.contribution)) if known else None
-    drivers = sorted((c for c in analysis.stance.contributions if c.z is not None),
-                     key=lambda c: -abs(c.contribution))[:3]
-    return {
-        "fog_releases": fog_rows(analysis, narrator, catalog),
-        "radar_avg": radar_avg,
-        "weekly_runoff": pace.value / 13 if pace is not None and pace.ok else None,
-        "widest_loan": s4.tables.get("widest_loan", {}),
-        "triggers": analysis.sections["s8"].tables["triggers"],
-        "phase_scores": {k: v for k, v in analysis.sections["s8"].tables["phase_scores"].items()
-                         if not math.isnan(v)},
-        "loop_evidence": top_loop,
-        "stance_drivers": drivers,
-        "appendix_rows": appendix_rows(snapshot, catalog, narrator),
-        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
-        "stale_count": len(snapshot.stale()),
-        "fallback": fallback is not None,
-        "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if rebuilt else None,
-        "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()
-                               if p.vintages in ("estimated", "none") and k in snapshot.series)
-        if rebuilt else [],
-        "previous_date_text": narrator.fmt.date(previous_date),
-        "cover_signals": COVER_SIGNALS,
-    }
-
-
-def _mean(values: Any) -> float:
-    vals = [v for v in values if v is not None and math.isfinite(v)]
-    return sum(vals) / len(vals) if vals else float("nan")

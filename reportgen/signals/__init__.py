@@ -1,43 +1,26 @@
 """Signals: every section's numbers, computed once from a snapshot, for all languages.
 
-Each section module is a pure function of the data; this package runs them in order and
-adds the cross-section pieces (scorecards, outlook triggers) that read their outputs.
+Each section's compute step is a pure function of the data. `analyse` runs them in the
+report's order, each seeing the derived series of the sections before it (the outlook
+reads everyone's), then adds the cross-section pieces: dead bands, the scorecards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from reportgen.signals import (
-    concentration,
-    credit,
-    fog,
-    hedges,
-    kshape,
-    outlook,
-    reserves,
-    scorecard,
-    stance,
-)
-from reportgen.signals.base import SectionResult, Signal, apply_flat_bands
+from reportgen.signals import scorecard
+from reportgen.signals.base import Context, SectionResult, Signal, apply_flat_bands
 from reportgen.signals.changes import Changes
 from reportgen.store import Snapshot
 
-# Section id -> its compute function; `outlook` also reads the other sections' series.
-SECTION_SIGNALS: dict[str, Callable[[Snapshot, dict[str, float]], SectionResult]] = {
-    "s1": stance.compute,
-    "s2": fog.compute,
-    "s3": credit.compute,
-    "s4": reserves.compute,
-    "s5": kshape.compute,
-    "s6": concentration.compute,
-    "s7": hedges.compute,
-}
+# A section's compute step: (snapshot, context) -> its result, or a dict for its template.
+Compute = Callable[[Snapshot, Context], "SectionResult | dict[str, Any]"]
 
 
 @dataclass
@@ -55,20 +38,31 @@ class Analysis:
     changes: Changes | None = None
 
 
-def analyse(data: Snapshot, cards: dict[str, Any], triggers: list[dict],
-            thresholds: dict[str, Any], previous_as_of: dt.date) -> Analysis:
-    """Run every section, then the scorecards and the outlook on their combined output."""
-    levels = thresholds.get("levels", {})
-    sections = {sid: fn(data, levels) for sid, fn in SECTION_SIGNALS.items()}
+def run_section(compute: Compute, data: Snapshot, ctx: Context) -> SectionResult:
+    """One section's step; a plain dict (a workspace section's) becomes its `data`."""
+    result = compute(data, ctx)
+    if isinstance(result, dict):
+        return SectionResult(data=result)
+    if not isinstance(result, SectionResult):
+        raise TypeError(f"compute returned {type(result).__name__}, not a dict")
+    return result
+
+
+def analyse(data: Snapshot, steps: list[tuple[str, Compute]], catalogs: Mapping[str, Any],
+            flat_bands: Mapping[str, float], previous_as_of: dt.date) -> Analysis:
+    """Run every section's step in order, then the scorecards on their combined output."""
+    levels = catalogs.get("thresholds", {}).get("levels", {})
+    sections: dict[str, SectionResult] = {}
     series: dict[str, pd.Series] = {}
     signals: dict[str, Signal] = {}
-    for result in sections.values():
+    for section_id, compute in steps:
+        ctx = Context(as_of=data.as_of, levels=levels, series=dict(series), catalogs=catalogs)
+        result = run_section(compute, data, ctx)
+        sections[section_id] = result
         series.update(result.series)
         signals.update(result.signals)
-    sections["s8"] = outlook.compute(data, series, triggers)
-    series.update(sections["s8"].series)
-    signals.update(sections["s8"].signals)
-    signals = apply_flat_bands(signals, thresholds.get("flat_band", {}))
+    signals = apply_flat_bands(signals, flat_bands)
+    cards = catalogs["scorecards"]
     now, before = pd.Timestamp(data.as_of), pd.Timestamp(previous_as_of)
     st = scorecard.stance(cards, series, signals, now, before)
     loops = scorecard.loops(cards, series, signals, now, before)

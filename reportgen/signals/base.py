@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -40,17 +41,44 @@ class Signal:
         return d
 
 
+@dataclass(frozen=True)
+class SignalMeta:
+    """What the reader-facing stages need to know of one signal, declared once, beside
+    the section that computes it (its section.toml)."""
+
+    id: str
+    title: str
+    digits: int | None = None
+    rate: bool = False        # a policy or money-market rate: two decimals, changes in bp
+    flat_band: float | None = None  # smaller changes read as "little changed"
+    cover: int | None = None  # position among the cover's key numbers (None: not there)
+
+
 @dataclass
 class SectionResult:
-    """A section's signals, the derived series its charts draw, and any tables."""
+    """A section's signals, the derived series its charts draw, any tables, and `data`:
+    anything else its template needs (a workspace section's compute returns only this)."""
 
     signals: dict[str, Signal] = field(default_factory=dict)
     series: dict[str, pd.Series] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     def add(self, sig: Signal) -> Signal:
         self.signals[sig.id] = sig
         return sig
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a compute step gets besides the snapshot: the verdict levels, the derived
+    series of the sections placed before it, and the analysis catalogs (outlook triggers,
+    scorecards), all read-only."""
+
+    as_of: dt.date
+    levels: Mapping[str, float]
+    series: Mapping[str, pd.Series]
+    catalogs: Mapping[str, Any]
 
 
 DIRECTIONS = frozenset({"rising", "falling", "flat"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import clean, drawdown, yoy
 from reportgen.store import Snapshot
 
@@ -19,7 +19,8 @@ def concentration(caps: pd.Series) -> tuple[float, float, float]:
     return float(w.iloc[:10].sum()), hhi, 1.0 / hhi
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    levels = ctx.levels
     out = SectionResult()
     table = data.table("constituents")
     if table is not None and not table.empty:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import clean, percentile_rank, yoy
 from reportgen.store import Snapshot
 
@@ -14,7 +14,8 @@ SPREADS = {  # series -> signal stem; all OAS are published in percent
 }
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    levels = ctx.levels
     out = SectionResult()
     for sid, stem in SPREADS.items():
         bp = 100.0 * clean(data[sid])

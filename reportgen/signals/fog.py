@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reportgen.catalog import Indicator
-from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import clean, diff_over
 from reportgen.store import Snapshot, known_by
 
@@ -129,7 +129,8 @@ def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
     return pd.Series(values, index=pd.DatetimeIndex(dates, name="date"), name="data_fog_index")
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    levels = ctx.levels
     out = SectionResult()
     indicators = data.indicators
     statuses = [release_status(data[sid], indicators[sid], data.as_of) for sid in KEY_RELEASES
@@ -165,6 +166,9 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
         out.add(last_signal(key, spread, "bp", (tenor, "EFFR"), change_days=91,
                             change_label="13w"))
         out.add(last_signal(f"{key}_4w_change", diff_over(spread, 28), "bp", (tenor, "EFFR")))
+    two = out.signals["dgs2_minus_effr_bp"]
+    out.add(Signal("rate_path", None, "state", two.date, two.inputs,
+                   ("cuts_priced" if two.value < 0 else "no_cuts") if two.ok else ""))
     walcl = clean(data.usd_bn("WALCL"))
     out.series["walcl_usd_bn"] = walcl
     out.series["treast_usd_bn"] = clean(data.usd_bn("TREAST"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from reportgen.signals.base import SectionResult, last_signal
+from collections.abc import Mapping
+
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import (
     clean,
     diff_over,
@@ -24,7 +26,22 @@ def net_liquidity(data: Snapshot):
     return (walcl - tga.reindex(walcl.index) - rrp.reindex(walcl.index)).dropna()
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def hedge_verdict(corr: Signal, beta: Signal, levels: Mapping[str, float]) -> Signal:
+    """Bitcoin as high-beta liquidity (correlation and beta both high), as something
+    moving on its own (low correlation), or in between."""
+    inputs = ("CBBTCUSD", "NASDAQCOM")
+    if not (corr.ok and beta.ok):
+        return Signal("btc_hedge", None, "state", None, inputs)
+    if corr.value >= levels["high_beta_corr"] and beta.value >= levels["high_beta_beta"]:
+        state = "high_beta"
+    elif corr.value < levels["independent_corr"]:
+        state = "independent"
+    else:
+        state = "partial"
+    return Signal("btc_hedge", None, "state", corr.date, inputs, state)
+
+
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
     out = SectionResult()
     btc, ndx, gold = clean(data["CBBTCUSD"]), clean(data["NASDAQCOM"]), clean(data["GOLD"])
     cb = rolling_corr_beta(btc, ndx, WINDOW)
@@ -43,6 +60,8 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
         out.add(last_signal(f"{key}_usd", s, "usd", (sid,), change_days=91, change_label="3m"))
         out.add(last_signal(f"{key}_vol_30d_pct", vol, "percent", (sid,)))
         out.add(last_signal(f"{key}_drawdown_pct", dd, "percent", (sid,)))
+    out.add(hedge_verdict(out.signals["btc_nasdaq_corr_90d"],
+                          out.signals["btc_nasdaq_beta_90d"], ctx.levels))
     out.series["gold_usd"] = gold
     liq = net_liquidity(data)
     out.series["net_liquidity_usd_bn"] = liq

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reportgen.signals.base import SectionResult, last_signal
+from reportgen.signals.base import Context, SectionResult, last_signal
 from reportgen.signals.transforms import clean, yoy
 from reportgen.store import Snapshot
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
     out = SectionResult()
     youth, overall = clean(data["LNS14024887"]), clean(data["UNRATE"])
     gap = (youth - overall.reindex(youth.index)).dropna()

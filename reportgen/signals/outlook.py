@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reportgen.errors import CatalogError
-from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import clean, diff_over
 from reportgen.store import Snapshot
 
@@ -80,8 +80,10 @@ def phase_history(specs: list[dict], series: dict[str, pd.Series], since: str) -
     return pd.DataFrame(cols).dropna(how="all")
 
 
-def compute(data: Snapshot, series: dict[str, pd.Series], specs: list[dict]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    """Reads the series of every section placed before it, and the triggers' catalog."""
     out = SectionResult()
+    series, specs = ctx.series, ctx.catalogs.get("outlook", {}).get("trigger", [])
     nfci = clean(data["NFCI"])
     epu = clean(data["USEPUINDXD"])
     epu_30 = epu.rolling("30D").mean().dropna()

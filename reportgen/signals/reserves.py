@@ -8,9 +8,11 @@ at which the rate reaches the floor, bounded to 1%..99% beyond the outer percent
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from reportgen.signals.base import SectionResult, Signal, last_signal
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import (
     asof_value,
     clean,
@@ -58,7 +60,8 @@ def loan_mark_dispersion(table: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    levels = ctx.levels
     out = SectionResult()
     floor = floor_rate(data)
     share = repo_share(data, floor)
@@ -91,6 +94,7 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     srf_30 = srf.rolling("30D").max().dropna()
     out.add(last_signal("srf_takeup_usd_bn", srf, "usd_bn", ("RPONTSYD",)))
     out.add(last_signal("srf_takeup_30d_max_usd_bn", srf_30, "usd_bn", ("RPONTSYD",)))
+    out.add(floor_verdict(out.signals["repo_share_at_or_above_iorb"], levels))
     out.tables["radar"] = radar(out.series, data.as_of)
     marks = loan_mark_dispersion(data.table("loan_marks"))
     out.tables["loan_marks"] = marks
@@ -104,6 +108,17 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
                        ("loan_marks",)))
         out.tables["widest_loan"] = widest.to_dict()
     return out
+
+
+def floor_verdict(share: Signal, levels: Mapping[str, float]) -> Signal:
+    """Where secured funding clears against the floor: mostly above it (the shape seen
+    before the September 2019 spike), a growing minority above it, or mostly below."""
+    if not share.ok:
+        return Signal("repo_floor", None, "state", None, share.inputs)
+    state = ("above_floor" if share.value >= levels["repo_share_majority"] else
+             "minority_above" if share.value >= levels["repo_share_minority"] else
+             "below_floor")
+    return Signal("repo_floor", None, "state", share.date, share.inputs, state)
 
 
 def radar_dates(as_of: pd.Timestamp) -> list[tuple[str, pd.Timestamp]]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from reportgen.signals.base import SectionResult, last_signal
+from collections.abc import Mapping
+
+from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import annualised_change, clean, moving_average, yoy
 from reportgen.store import Snapshot
 
 
-def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
+def compute(data: Snapshot, ctx: Context) -> SectionResult:
+    levels = ctx.levels
     out = SectionResult()
     cpi, core, pce = yoy(data["CPIAUCSL"]), yoy(data["CPILFESL"]), yoy(data["PCEPILFE"])
     core_3m = annualised_change(data["CPILFESL"], 3)
@@ -51,4 +54,27 @@ def compute(data: Snapshot, levels: dict[str, float]) -> SectionResult:
     out.add(last_signal("payrolls_3m_avg_k", payroll_3m, "thousands", ("PAYEMS",),
                         change_periods=3, change_label="3m"))
     out.series["cpi_minus_core_pp"] = (cpi - core.reindex(cpi.index)).dropna()
+    out.add(momentum_verdict(out.signals, levels))
+    out.add(policy_verdict(out.signals["real_policy_rate_pct"], levels))
     return out
+
+
+def momentum_verdict(signals: dict[str, Signal], levels: Mapping[str, float]) -> Signal:
+    """Is core inflation re-accelerating, disinflating or moving sideways? 3-month
+    annualised core CPI against its year-on-year rate, with a dead band."""
+    fast, slow = signals["core_cpi_3m_ann_pct"], signals["core_cpi_yoy_pct"]
+    inputs = ("CPILFESL",)
+    if not (fast.ok and slow.ok):
+        return Signal("inflation_momentum", None, "state", None, inputs)
+    gap, band = fast.value - slow.value, levels["core_momentum_pp"]
+    state = "reaccelerating" if gap > band else "disinflating" if gap < -band else "sideways"
+    return Signal("inflation_momentum", None, "state", fast.date, inputs, state)
+
+
+def policy_verdict(real: Signal, levels: Mapping[str, float]) -> Signal:
+    """Restrictive, neutral or accommodative, from the real policy rate."""
+    if not real.ok:
+        return Signal("policy_stance", None, "state", None, real.inputs)
+    state = ("restrictive" if real.value > levels["real_rate_restrictive"] else
+             "accommodative" if real.value < 0 else "near_neutral")
+    return Signal("policy_stance", None, "state", real.date, real.inputs, state)

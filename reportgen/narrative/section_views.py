@@ -1,0 +1,99 @@
+"""The built-in sections' `views` steps: what each template shows beyond single sentences,
+in one language. Each takes a ViewContext and returns the dict its template sees as `view`;
+the sections name them in their section.toml (`views = "reportgen.narrative.section_views:…"`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from babel.lists import format_list
+
+from reportgen.narrative.views import ViewContext, appendix_rows, revision_text, stale_text
+
+
+def cover(ctx: ViewContext) -> dict[str, Any]:
+    """The banners (sample, stale, rebuilt) and the key numbers' ids."""
+    snapshot, narrator = ctx.snapshot, ctx.narrator
+    return {"stale_count": len(snapshot.stale()),
+            "fallback": ctx.issue.fallback is not None,
+            "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
+            "cover_signals": ctx.cover_signals}
+
+
+def glance(ctx: ViewContext) -> dict[str, Any]:
+    """Each loop's strongest input, as its one line of evidence."""
+    evidence = {}
+    for loop in ctx.analysis.loops:
+        known = [c for c in loop.contributions if c.z is not None]
+        evidence[loop.id] = max(known, key=lambda c: abs(c.contribution)) if known else None
+    return {"loop_evidence": evidence}
+
+
+def changed(ctx: ViewContext) -> dict[str, Any]:
+    return {"previous_date_text": ctx.narrator.fmt.date(ctx.issue.previous_date)}
+
+
+def stance(ctx: ViewContext) -> dict[str, Any]:
+    """The three inputs that moved the stance scorecard most."""
+    drivers = sorted((c for c in ctx.analysis.stance.contributions if c.z is not None),
+                     key=lambda c: -abs(c.contribution))[:3]
+    return {"stance_drivers": drivers}
+
+
+def fog(ctx: ViewContext) -> dict[str, Any]:
+    """The release table and the balance sheet's weekly pace."""
+    narrator = ctx.narrator
+    fmt, t = narrator.fmt, narrator.t
+    tables = ctx.result.tables
+    revised = {r.series_id: r for r in tables.get("revisions", [])}
+    rows = []
+    for st in tables["releases"]:
+        ind = ctx.catalog.indicators[st.series_id]
+        period = fmt.quarter if ind.frequency == "quarterly" else fmt.month
+        missing = [period(d) for d in st.missing]
+        rows.append({"id": st.series_id, "title": t.gettext(ind.title), "status": st.status,
+                     "latest_text": period(st.latest), "expected_text": period(st.expected),
+                     "missing": missing,
+                     "missing_text": format_list(missing, locale=fmt.f.babel) if missing
+                     else "",
+                     "revision_text": revision_text(revised.get(st.series_id), period,
+                                                    narrator)})
+    pace = ctx.analysis.signals.get("walcl_13w_change_usd_bn")
+    return {"releases": rows,
+            "weekly_runoff": pace.value / 13 if pace is not None and pace.ok else None}
+
+
+def reserves(ctx: ViewContext) -> dict[str, Any]:
+    """The radar's average reading per episode, and the loan with the widest marks."""
+    radar = ctx.result.tables.get("radar", {})
+    return {"radar_avg": {k: _mean(v.values()) for k, v in radar.items()},
+            "widest_loan": ctx.result.tables.get("widest_loan", {})}
+
+
+def outlook(ctx: ViewContext) -> dict[str, Any]:
+    tables = ctx.result.tables
+    return {"triggers": tables["triggers"],
+            "phase_scores": {k: v for k, v in tables["phase_scores"].items()
+                             if not math.isnan(v)}}
+
+
+def appendix(ctx: ViewContext) -> dict[str, Any]:
+    """Every series used, with its source, vintages and freshness; the banners."""
+    snapshot, narrator = ctx.snapshot, ctx.narrator
+    fmt = narrator.fmt
+    rebuilt = ctx.issue.rebuilt
+    return {
+        "appendix_rows": appendix_rows(snapshot, ctx.catalog, narrator),
+        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
+        "rebuilt_as_of": fmt.date(snapshot.as_of) if rebuilt else None,
+        "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()
+                               if p.vintages in ("estimated", "none") and k in snapshot.series)
+        if rebuilt else [],
+    }
+
+
+def _mean(values: Any) -> float:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(vals) / len(vals) if vals else float("nan")
