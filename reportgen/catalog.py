@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.errors import CatalogError
+from reportgen.releases import ReleaseCalendar, load_releases
 
 UNITS = ("percent", "index", "usd_mn", "usd_bn", "usd", "thousands", "number", "bp", "ratio",
          "flag")
@@ -50,6 +51,7 @@ class Catalog:
     tables: dict[str, dict[str, Any]]
     events: tuple[Event, ...]
     path: Path | None = None
+    releases: ReleaseCalendar = field(default_factory=ReleaseCalendar)
 
     def where(self, series_id: str) -> str:
         """'catalogs/indicators.toml line 12', to point a user at the entry to fix."""
@@ -111,7 +113,7 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
 
 
 def load_catalog(folder: Path) -> Catalog:
-    """Read indicators.toml and events.toml from the catalogs folder."""
+    """Read indicators.toml, events.toml and the release calendar from the catalogs folder."""
     ind_path, ev_path = folder / "indicators.toml", folder / "events.toml"
     raw = read_toml(ind_path)
     tables = raw.pop("tables", {})
@@ -120,7 +122,8 @@ def load_catalog(folder: Path) -> Catalog:
                   for sid, spec in raw.items()}
     events = tuple(_event(ev_path, i, e) for i, e in enumerate(read_toml(ev_path).get("event",
                                                                                          [])))
-    return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path)
+    return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path,
+                   releases=load_releases(folder))
 
 
 def _header_lines(path: Path) -> dict[str, int]:
