@@ -40,6 +40,7 @@ test-fast: setup
 bench: setup
 	$(PY) -m bench
 	$(PY) -m bench.fetch
+	$(PY) -m bench.fog
 
 lint: setup
 	$(VENV)/bin/ruff check reportgen tests bench scripts

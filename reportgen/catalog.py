@@ -11,6 +11,7 @@ from typing import Any
 
 from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError
+from reportgen.releases import ReleaseCalendar, load_releases
 
 UNITS = ("percent", "index", "usd_mn", "usd_bn", "usd", "thousands", "number", "bp", "ratio",
          "flag")
@@ -51,6 +52,7 @@ class Catalog:
     tables: dict[str, dict[str, Any]]
     events: tuple[Event, ...]
     path: Path | None = None
+    releases: ReleaseCalendar = field(default_factory=ReleaseCalendar)
 
     def where(self, series_id: str) -> str:
         """'catalogs/indicators.toml line 12', to point a user at the entry to fix."""
@@ -112,7 +114,8 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
 
 
 def load_catalog(source: ContentPaths | Path) -> Catalog:
-    """Read indicators.toml and events.toml (workspace copies win over built-ins)."""
+    """Read indicators.toml, events.toml and the release calendar (releases.toml,
+    release_dates.csv); workspace copies win over built-ins."""
     content = as_content(source, "catalogs")
     ind_path = content.file("catalogs", "indicators.toml")
     ev_path = content.file("catalogs", "events.toml")
@@ -123,7 +126,16 @@ def load_catalog(source: ContentPaths | Path) -> Catalog:
                   for sid, spec in raw.items()}
     events = tuple(_event(ev_path, i, e) for i, e in enumerate(read_toml(ev_path).get("event",
                                                                                          [])))
-    return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path)
+    return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path,
+                   releases=load_releases(_optional(content, "releases.toml"),
+                                          _optional(content, "release_dates.csv")))
+
+
+def _optional(content: ContentPaths, name: str) -> Path | None:
+    try:
+        return content.file("catalogs", name)
+    except CatalogError:
+        return None
 
 
 def _header_lines(path: Path) -> dict[str, int]:

@@ -166,8 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
     if result.stale:
-        out.print(f"[yellow]{len(result.stale)} series could not be updated and are shown as "
-                  f"last stored (marked in the report): {', '.join(result.stale[:10])}"
+        out.print(f"[yellow]{len(result.stale)} series could not be updated or have stopped "
+                  f"updating, and are marked in the report: {', '.join(result.stale[:10])}"
                   f"{' ...' if len(result.stale) > 10 else ''}[/]")
     out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]

@@ -335,12 +335,14 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                        gathered.fallback, snapshot.stale(), gathered.report)
 
 
-def _stale_entry(prov: Any) -> dict[str, str | None]:
-    """What signals.json (and so the e-mail and the site) says of a stale series."""
+def _stale_entry(prov: Any) -> dict[str, Any]:
+    """What signals.json (and so the e-mail and the site) says of a stale series: when it
+    was fetched and last observed, and whether its last value is over two releases old."""
     return {"last_fetched": prov.fetched_at.isoformat(timespec="seconds")
             if prov.fetched_at else None,
             "last_observation": prov.last_date.isoformat() if prov.last_date else None,
-            "error": prov.last_error or None}
+            "error": prov.last_error or None,
+            "old": bool(getattr(prov, "old", False))}
 
 
 # -------------------------------------------------------------------------- chart pack

@@ -7,9 +7,12 @@ kept with `known_from` and `known_until`, the ALFRED idea of a vintage:
 - FRED with an API key reports real-time periods: the first print and every revision of an
   observation are separate rows, so a read "as known on D" is exact.
 - Sources without vintages (fredgraph CSV, New York Fed, user CSV, imports, the sample) give
-  only today's values. A value's first appearance has no known_from; it counts as known
-  from its period end plus the usual publication lag (from the indicator catalog). When a
-  later fetch sees it revised, the old row is closed and the new one starts that day, so
+  only today's values. A value's first appearance is recorded as known from its actual
+  release date where the release calendar has it (reportgen.releases: the bundled table of
+  key releases, or FRED's release calendar with a key); otherwise it has no known_from and
+  counts as known from its period end plus the usual publication lag (from the indicator
+  catalog). A period the calendar lists as never published is never shown. When a later
+  fetch sees a value revised, the old row is closed and the new one starts that day, so
   the store builds its own vintages from then on.
 
 Every write of one series is one transaction: a fetch that dies halfway (network error,
@@ -34,16 +37,18 @@ import pandas as pd
 from reportgen.catalog import Catalog, Indicator
 from reportgen.errors import SourceError
 from reportgen.locking import file_lock
+from reportgen.releases import (
+    NEVER,
+    ReleaseCalendar,
+    known_by,
+    release_calendar_dates,
+    stale_by_age,
+)
 
 SCHEMA_VERSION = 1
 OPEN_END = "9999-12-31"
 UNKNOWN = ""  # known_from of a value whose publication date is estimated, not recorded
 VINTAGE_SOURCES = ("fred",)  # sources that report real-time periods
-
-_PERIOD_END = {
-    "monthly": pd.offsets.MonthEnd(0),
-    "quarterly": pd.offsets.QuarterEnd(0),
-}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,13 +101,6 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     message TEXT NOT NULL DEFAULT ''
 );
 """
-
-
-def known_by(index: pd.DatetimeIndex, indicator: Indicator) -> pd.DatetimeIndex:
-    """The date each observation became public: period end plus the release lag."""
-    offset = _PERIOD_END.get(indicator.frequency)
-    ends = index + offset if offset is not None else index
-    return ends + pd.Timedelta(days=indicator.release_lag_days)
 
 
 def _iso(when: dt.datetime) -> str:
@@ -175,8 +173,10 @@ class Provenance:
 
     vintages: how the as-of read was made. "exact": real-time periods cover the date;
     "point": a whole vintage of that date was read from FRED; "estimated": real-time data
-    start later, so older revisions are unknown and timing follows the publication lag;
-    "none": the source keeps no vintages (latest values, timing from the publication lag).
+    start later, so older revisions are unknown and timing follows the release calendar;
+    "none": the source keeps no vintages (latest values, timing from the release calendar).
+    stale: the latest fetch failed or is too old, or the series itself has stopped
+    updating (`old`: its last observation is more than two release cycles old).
     """
 
     source: str
@@ -186,6 +186,7 @@ class Provenance:
     stale: bool = False
     vintages: str = "none"
     last_date: dt.date | None = None
+    old: bool = False
 
 
 class Store:
@@ -353,8 +354,9 @@ class Store:
         """Merge today's values of a source without vintages; returns rows changed.
 
         `window_start` says which dates the answer covered: a stored current value inside
-        the window that the answer no longer has was withdrawn and is closed. New dates get
-        an estimated publication date; changed values are revisions seen on `observed`.
+        the window that the answer no longer has was withdrawn and is closed. New dates are
+        known from their release date (release calendar; never later than `observed`), or
+        get an estimated one; changed values are revisions seen on `observed`.
         """
         stamp = _iso(record.finished_at)
         since = window_start.isoformat() if window_start else "0000"
@@ -365,10 +367,14 @@ class Store:
                                       (sid,)).fetchone() is not None
             changed, today = 0, observed.isoformat()
             new_rows = []
+            first = [d for d in incoming if d not in current
+                     and (not had_any or not self._any_row(sid, d))]
+            released = self._release_days(sid, first, today)
+            first_seen = set(first)
             for date, value in incoming.items():
                 old = current.get(date)
                 if old is None:
-                    start = UNKNOWN if not had_any or not self._any_row(sid, date) else today
+                    start = released.get(date, UNKNOWN) if date in first_seen else today
                     new_rows.append((sid, date, start, OPEN_END, value, stamp))
                 elif not _same(old[1], value):
                     self._revise(sid, date, old[0], today, value, OPEN_END, stamp)
@@ -392,14 +398,42 @@ class Store:
         return self.db.execute("SELECT 1 FROM observations WHERE series_id=? AND date=?"
                                " LIMIT 1", (sid, date)).fetchone() is not None
 
+    def _release_days(self, sid: str, dates: list[str], cap: str,
+                      fred_days: Iterable[dt.date] | None = None, before: bool = False
+                      ) -> dict[str, str]:
+        """Release day (ISO) of each new observation the calendar knows, at most `cap`
+        (the day it was seen), or only those strictly `before` it; cancelled periods and
+        unknown ones are left out (their timing is judged at read time)."""
+        ind = self.catalog.indicators.get(sid)
+        calendar = self.catalog.releases
+        if ind is None or not dates or (not calendar.covers(sid) and fred_days is None):
+            return {}
+        index = pd.DatetimeIndex(pd.to_datetime(dates))
+        found = calendar.published_dates(sid, index)
+        if fred_days is not None:
+            found = found.where(found.notna(),
+                                release_calendar_dates(index, ind.frequency, fred_days))
+        out = {}
+        for date, day in zip(dates, found, strict=True):
+            if pd.isna(day) or day >= NEVER:
+                continue
+            iso = day.date().isoformat()
+            if before and iso >= cap:
+                continue
+            out[date] = min(iso, cap)
+        return out
+
     def merge_vintages(self, sid: str, rows: Iterable[Vintage], window_start: dt.date,
-                       record: FetchRecord, meta: SeriesMeta | None = None) -> int:
+                       record: FetchRecord, meta: SeriesMeta | None = None,
+                       release_dates: Iterable[dt.date] | None = None) -> int:
         """Merge FRED real-time rows asked for with realtime_start = `window_start`.
 
         FRED clips each row's real-time period to the window asked for, so a row starting
         on `window_start` may have been known long before: on a first fetch its start is
-        left unknown (estimated from the publication lag); later, it must match what the
-        store already holds as current, or it is a revision seen on that day.
+        its release date where the release calendar knows one before the window (the
+        bundled table, else `release_dates` from FRED's own release calendar), or is left
+        unknown (estimated from the publication lag); later, it must match what the store
+        already holds as current, or it is a revision seen on that day.
         """
         stamp = _iso(record.finished_at)
         w = window_start.isoformat()
@@ -410,6 +444,8 @@ class Store:
             by_date: dict[str, list[Vintage]] = {}
             for r in rows:
                 by_date.setdefault(r.date.isoformat(), []).append(r)
+            released = self._release_days(sid, list(by_date), w, release_dates,
+                                          before=True) if cold else {}
             valid = {d: (start, v) for d, start, v in self.db.execute(
                 "SELECT date, known_from, value FROM observations WHERE series_id=? AND"
                 " (known_from=? OR known_from<=?) AND known_until>=?", (sid, UNKNOWN, w, w))}
@@ -429,7 +465,8 @@ class Store:
                         else:
                             self.db.execute(
                                 "INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
-                                (sid, date, UNKNOWN if cold else w, end, r.value, stamp))
+                                (sid, date, released.get(date, UNKNOWN) if cold else w, end,
+                                 r.value, stamp))
                         changed += 1
                         continue
                     exists = self.db.execute(
@@ -520,21 +557,23 @@ class Store:
         frame["date"] = pd.to_datetime(frame["date"])
         estimated = frame["known_from"] == UNKNOWN
         idx = pd.DatetimeIndex(frame.loc[estimated, "date"])
-        frame.loc[estimated, "ok"] = known_by(idx, ind) <= as_of
+        frame.loc[estimated, "ok"] = known_by(idx, ind, self.catalog.releases) <= as_of
         frame.loc[~estimated, "ok"] = True
         frame = frame[frame["ok"].astype(bool)].drop_duplicates("date", keep="last")
         s = pd.Series(frame["value"].to_numpy(dtype="float64"),
                       index=pd.DatetimeIndex(frame["date"], name="date"), name=sid)
         return s, False
 
-    def _first_prints(self, sid: str, cutoff: str) -> pd.Series:
+    def _first_prints(self, sid: str, cutoff: str, vintages_from: str | None) -> pd.Series:
         """First prints known by `cutoff`: each observation's earliest value, for those
-        first published inside the recorded real-time periods (not before them)."""
+        first published inside the recorded real-time periods (not before them: a value
+        dated from its release day before the periods began may already be revised)."""
         rows = self.db.execute(
             "SELECT o.date, o.value, MIN(o.known_from) FROM observations o WHERE"
             " o.series_id=? AND o.known_from!='' AND o.known_from<=? AND NOT EXISTS ("
             " SELECT 1 FROM observations p WHERE p.series_id=o.series_id AND p.date=o.date"
-            " AND p.known_from='') GROUP BY o.date ORDER BY o.date", (sid, cutoff)).fetchall()
+            " AND (p.known_from='' OR p.known_from<?)) GROUP BY o.date ORDER BY o.date",
+            (sid, cutoff, vintages_from or "")).fetchall()
         return _series(sid, [(d, v) for d, v, _ in rows])
 
     def _tables(self, cutoff: pd.Timestamp) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -565,20 +604,24 @@ class Store:
             s, point = self._read_series(sid, ind, cutoff, cutoff_ts)
             series[sid] = s
             if source in VINTAGE_SOURCES and not point:
-                first_prints[sid] = self._first_prints(sid, cutoff)
+                first_prints[sid] = self._first_prints(sid, cutoff, vintages_from)
             fetched = _stamp(success)
-            stale = not sample and bool(error or fetched is None or fetched.date()
-                                        < as_of - dt.timedelta(days=stale_after_days))
+            unfetched = not sample and bool(error or fetched is None or fetched.date()
+                                            < as_of - dt.timedelta(days=stale_after_days))
+            last = s.index[-1].date() if len(s) else None
+            # the bundled sample is frozen at one date: its age says nothing of a source
+            old = not sample and stale_by_age(last, ind, as_of, self.catalog.releases)
             provenance[sid] = Provenance(
                 source=source, fetched_at=fetched, sample=bool(sample), last_error=error,
-                stale=stale, vintages=_vintage_mode(source, point, vintages_from, cutoff),
-                last_date=s.index[-1].date() if len(s) else None)
+                stale=unfetched or old,
+                vintages=_vintage_mode(source, point, vintages_from, cutoff),
+                last_date=last, old=old)
         tables, table_prov = self._tables(cutoff_ts)
         provenance.update(table_prov)
         return Snapshot(as_of=as_of, series=series, tables=tables,
                         indicators=self.catalog.indicators, provenance=provenance,
                         sample=any(p.sample for p in provenance.values()),
-                        first_prints=first_prints)
+                        first_prints=first_prints, releases=self.catalog.releases)
 
     def health(self) -> str:
         """'ok', or what SQLite's quick check found."""
@@ -625,6 +668,7 @@ class Snapshot(Mapping[str, pd.Series]):
     sample: bool
     provenance: dict[str, Provenance] = field(default_factory=dict)
     first_prints: dict[str, pd.Series] = field(default_factory=dict)
+    releases: ReleaseCalendar = field(default_factory=ReleaseCalendar)
 
     def __getitem__(self, key: str) -> pd.Series:
         return self.series.get(key, pd.Series(dtype="float64", name=key,
@@ -645,8 +689,14 @@ class Snapshot(Mapping[str, pd.Series]):
         return self.tables.get(name)
 
     def stale(self) -> list[str]:
-        """Series whose latest fetch failed or is older than the staleness limit."""
+        """Series whose latest fetch failed or is older than the staleness limit, or whose
+        last observation is more than two release cycles old."""
         return sorted(k for k, p in self.provenance.items() if p.stale and k in self.series)
+
+    def stale_by_age(self) -> frozenset[str]:
+        """Series that have stopped updating (reportgen.releases.stale_by_age): their old
+        values must not drive scores as if they were current."""
+        return frozenset(k for k, p in self.provenance.items() if p.old and k in self.series)
 
     def data_as_of(self) -> dt.date | None:
         """The latest observation date across all series: the report's data cut-off."""

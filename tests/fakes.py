@@ -57,6 +57,7 @@ BAD_KEY = (
     "Read https://fred.stlouisfed.org/docs/api/api_key.html for more information."
 )
 NO_SERIES = "Bad Request.  The series does not exist."
+NO_RELEASE = "Bad Request.  The release does not exist."
 RATE_LIMITED = "Too Many Requests.  Exceeded Rate Limit"
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -429,6 +430,7 @@ class _Series:
     rows: list[VintageRow]
     meta: dict[str, str]
     decimals: int | None
+    release_id: int = 0
 
     def fmt(self, value: float | None, missing: str) -> str:
         if value is None:
@@ -436,6 +438,17 @@ class _Series:
         if self.decimals is not None:
             return f"{value:.{self.decimals}f}"
         return repr(float(value))
+
+
+@dataclass
+class _Release:
+    """A FRED release: its name and, if set, its own calendar of publication days (else
+    the days on which its series' vintages opened)."""
+
+    id: int
+    name: str
+    link: str = ""
+    dates: list[dt.date] | None = None
 
 
 class FredData:
@@ -448,7 +461,27 @@ class FredData:
     def __init__(self, today: dt.date | None = None) -> None:
         self.today: dt.date = today or dt.date.today()
         self._series: dict[str, _Series] = {}
+        self._releases: dict[int, _Release] = {}
         self._lock = threading.Lock()
+
+    def add_release(self, release_id: int, name: str, dates: Iterable[dt.date] | None = None,
+                    link: str = "") -> None:
+        """Add (or replace) a release; `dates` is its calendar of publication days, which
+        may run into the future (FRED lists those only with
+        include_release_dates_with_no_data=true). Without dates, the release's days are
+        those on which its series' vintages opened."""
+        with self._lock:
+            self._releases[release_id] = _Release(
+                release_id, name, link, sorted(set(dates)) if dates is not None else None)
+
+    def release_dates(self, release_id: int) -> list[dt.date]:
+        """Every publication day of a release, sorted (future ones included)."""
+        with self._lock:
+            release = self._releases[release_id]
+            if release.dates is not None:
+                return list(release.dates)
+            return sorted({r.realtime_start for s in self._series.values()
+                           if s.release_id == release_id for r in s.rows})
 
     def add_series(
         self, sid: str, values: dict[dt.date, float | None], published: dt.date, *,
@@ -456,12 +489,14 @@ class FredData:
         units: str = "Percent", units_short: str = "%",
         seasonal_adjustment: str = "Seasonally Adjusted", seasonal_adjustment_short: str = "SA",
         notes: str = "", last_updated: str | None = None, popularity: int = 80,
-        decimals: int | None = None,
+        decimals: int | None = None, release_id: int | None = None,
     ) -> None:
         """Add (or replace) a series whose values are all known from `published` on.
 
         None is a missing value (FRED's "."). `decimals` fixes how values are written
-        (FRED writes e.g. "4.10"); by default Python's shortest repr is used.
+        (FRED writes e.g. "4.10"); by default Python's shortest repr is used. Every FRED
+        series belongs to a release: `release_id` names one added with add_release, else
+        the series gets a release of its own.
         """
         meta = {
             "title": title, "frequency": frequency, "frequency_short": frequency_short,
@@ -473,7 +508,12 @@ class FredData:
         }
         rows = [VintageRow(d, v, published) for d, v in sorted(values.items())]
         with self._lock:
-            self._series[sid] = _Series(sid, rows, meta, decimals)
+            if release_id is None:
+                release_id = 1000 + len(self._releases)
+                self._releases[release_id] = _Release(release_id, f"{title} ({sid})")
+            elif release_id not in self._releases:
+                raise KeyError(f"release {release_id} was not added (add_release)")
+            self._series[sid] = _Series(sid, rows, meta, decimals, release_id)
 
     def publish(self, sid: str, values: dict[dt.date, float | None], on: dt.date) -> None:
         """New observations and/or revisions released on `on`.
@@ -546,7 +586,11 @@ class FredData:
                 return None
             return _Series(series.sid, [VintageRow(r.date, r.value, r.realtime_start,
                                                    r.realtime_end) for r in series.rows],
-                           dict(series.meta), series.decimals)
+                           dict(series.meta), series.decimals, series.release_id)
+
+    def _release(self, release_id: int) -> _Release | None:
+        with self._lock:
+            return self._releases.get(release_id)
 
 
 # --------------------------------------------------------------------------- FRED server
@@ -608,6 +652,8 @@ class FakeFred(FakeServer):
             "/fred/series": self._series,
             "/fred/series/observations": self._observations,
             "/fred/series/vintagedates": self._vintagedates,
+            "/fred/series/release": self._series_release,
+            "/fred/release/dates": self._release_dates,
             "/graph/fredgraph.csv": self._fredgraph,
         }
         route = routes.get(req.path.rstrip("/") or "/")
@@ -618,7 +664,7 @@ class FakeFred(FakeServer):
         except _BadRequest as exc:
             return self.error(exc.status, exc.message, req)
 
-    def _check_common(self, req: RequestRecord) -> _Series:
+    def _check_key(self, req: RequestRecord) -> None:
         q = req.query
         if q.get("api_key") != self.api_key:
             raise _BadRequest(BAD_KEY)
@@ -627,6 +673,10 @@ class FakeFred(FakeServer):
             raise _BadRequest(
                 "Bad Request.  Variable file_type is not one of the values: xml, json"
             )
+
+    def _check_common(self, req: RequestRecord) -> _Series:
+        q = req.query
+        self._check_key(req)
         sid = q.get("series_id")
         if not sid:
             raise _BadRequest("Bad Request.  Variable series_id is not set.")
@@ -776,6 +826,69 @@ class FakeFred(FakeServer):
                 f'offset="{offset}" limit="{limit}">\n'
                 + "".join(f"  <vintage_date>{d}</vintage_date>\n" for d in page)
                 + "</vintage_dates>\n")
+        return Response(200, body.encode(), XML_TYPE)
+
+    def _series_release(self, req: RequestRecord) -> Response:
+        """fred/series/release: the release a series belongs to."""
+        series = self._check_common(req)
+        rs, re_ = self._realtime(req.query, (self.data.today, self.data.today))
+        release = self.data._release(series.release_id)
+        assert release is not None
+        attrs = {"id": str(release.id), "realtime_start": str(rs), "realtime_end": str(re_),
+                 "name": release.name, "press_release": "true", "link": release.link}
+        if req.query.get("file_type") == "json":
+            item: dict[str, Any] = dict(attrs, id=release.id, press_release=True)
+            if not release.link:
+                del item["link"]
+            doc = {"realtime_start": str(rs), "realtime_end": str(re_), "releases": [item]}
+            return Response(200, json.dumps(doc).encode(), JSON_TYPE)
+        inner = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs.items()
+                         if k != "link" or v)
+        body = (f'{XML_HEAD}<releases realtime_start="{rs}" realtime_end="{re_}">\n'
+                f"  <release {inner}/>\n</releases>\n")
+        return Response(200, body.encode(), XML_TYPE)
+
+    def _release_dates(self, req: RequestRecord) -> Response:
+        """fred/release/dates: the days a release was published, oldest first by default;
+        days after `today` only with include_release_dates_with_no_data=true."""
+        self._check_key(req)
+        q = req.query
+        text = q.get("release_id", "")
+        if not text:
+            raise _BadRequest("Bad Request.  Variable release_id is not set.")
+        if not text.isdigit():
+            raise _BadRequest("Bad Request.  Variable release_id is not an integer.")
+        release = self.data._release(int(text))
+        if release is None:
+            raise _BadRequest(NO_RELEASE)
+        rs, re_ = self._realtime(q, (EARLIEST, LATEST))
+        limit = self._int_param(q, "limit", 10000, 1, 10000)
+        offset = self._int_param(q, "offset", 0, 0, 2**31 - 1)
+        order = q.get("sort_order", "asc")
+        if order not in ("asc", "desc"):
+            raise _BadRequest("Bad Request.  Variable sort_order is not one of the values: "
+                              "'asc', 'desc'.")
+        future = q.get("include_release_dates_with_no_data", "false")
+        if future not in ("true", "false"):
+            raise _BadRequest("Bad Request.  Variable include_release_dates_with_no_data is "
+                              "not one of the values: 'true', 'false'.")
+        dates = [d for d in self.data.release_dates(release.id)
+                 if future == "true" or d <= self.data.today]
+        if order == "desc":
+            dates.reverse()
+        page = dates[offset:offset + limit]
+        head = {"realtime_start": str(rs), "realtime_end": str(re_),
+                "order_by": "release_date", "sort_order": order, "count": len(dates),
+                "offset": offset, "limit": limit}
+        if q.get("file_type") == "json":
+            doc = dict(head, release_dates=[{"release_id": release.id, "date": str(d)}
+                                            for d in page])
+            return Response(200, json.dumps(doc).encode(), JSON_TYPE)
+        body = (XML_HEAD + "<release_dates "
+                + " ".join(f'{k}="{_attr(v)}"' for k, v in head.items()) + ">\n"
+                + "".join(f'  <release_date release_id="{release.id}">{d}</release_date>\n'
+                          for d in page)
+                + "</release_dates>\n")
         return Response(200, body.encode(), XML_TYPE)
 
     def _fredgraph(self, req: RequestRecord) -> Response:

@@ -180,6 +180,41 @@ def test_missing_key_and_unknown_path(fred_srv: FakeFred) -> None:
 # --------------------------------------------------------------------------- fredgraph
 
 
+def test_series_release_and_release_dates() -> None:
+    """fred/series/release names the series' release; fred/release/dates lists the days
+    it was published (past ones only, unless include_release_dates_with_no_data=true)."""
+    data = make_data()  # CPI in a release of its own: its days are its vintage days
+    data.add_release(10, "Consumer Price Index", [D(2026, 10, 15), D(2026, 11, 13),
+                                                  D(2026, 12, 10)],
+                     link="http://www.bls.gov/cpi/")
+    data.add_series("CPILFESL", {D(2026, 9, 1): 330.0}, published=D(2026, 10, 15),
+                    release_id=10)
+    with FakeFred(data) as srv:
+        status, _, body = get(f"{srv.fred_url}/series/release?series_id=CPILFESL&api_key={KEY}")
+        root = ET.fromstring(body)
+        assert status == 200 and root.tag == "releases"
+        release = root.find("release")
+        assert release is not None and release.get("id") == "10"
+        assert release.get("name") == "Consumer Price Index"
+        assert release.get("realtime_start") == str(TODAY)
+        url = f"{srv.fred_url}/release/dates?release_id=10&api_key={KEY}"
+        root = ET.fromstring(get(url)[2])
+        assert root.tag == "release_dates" and root.get("count") == "2"
+        assert [(e.get("release_id"), e.text) for e in root] == [
+            ("10", "2026-10-15"), ("10", "2026-11-13")]
+        doc = json.loads(get(url + "&file_type=json&include_release_dates_with_no_data=true"
+                             "&sort_order=desc&limit=1")[2])
+        assert doc["count"] == 3 and doc["release_dates"] == [
+            {"release_id": 10, "date": "2026-12-10"}]
+        own = json.loads(get(f"{srv.fred_url}/series/release?series_id=CPIAUCSL&api_key={KEY}"
+                             "&file_type=json")[2])["releases"][0]
+        days = json.loads(get(f"{srv.fred_url}/release/dates?release_id={own['id']}"
+                              f"&api_key={KEY}&file_type=json")[2])["release_dates"]
+        assert [d["date"] for d in days] == ["2026-10-15", "2026-11-13"]
+        status, _, body = get(f"{srv.fred_url}/release/dates?release_id=999&api_key={KEY}")
+        assert status == 400 and b"release does not exist" in body
+
+
 def test_fredgraph_csv(fred_srv: FakeFred) -> None:
     status, headers, body = get(f"{fred_srv.csv_url}?id=CPIAUCSL")
     assert status == 200 and headers["Content-Type"] == "text/csv"

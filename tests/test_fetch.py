@@ -9,7 +9,7 @@ import logging
 import pandas as pd
 import pytest
 from fakes import FakeFred, FredData
-from live import KEY, PUBLISHED, TODAY, catalog, config, dump, fred_data, nyfed_world
+from live import KEY, PUBLISHED, TODAY, catalog, config, dump, fred_data, nyfed_world, values
 
 from reportgen.errors import CatalogError
 from reportgen.sources import open_store
@@ -277,3 +277,57 @@ def test_env_urls_override_the_config(tmp_path, monkeypatch):
     with open_store(cfg, catalog()) as store:
         assert store.state("UNRATE").last_date == max(data.current("UNRATE"))
     assert PUBLISHED < TODAY
+
+
+def umcsent_world() -> tuple[FredData, list[dt.date]]:
+    """Consumer sentiment (not in the bundled release calendar) and CPI (in it), both with
+    history published long ago; sentiment's release calendar puts each month's final
+    reading on the 4th Friday of the next month."""
+    data = fred_data(["UMCSENT", "CPIAUCSL"], since="2022-01-01", published=D(2000, 1, 3))
+    months = pd.date_range("2022-02-01", "2026-11-01", freq="MS")
+    days = [(m + pd.offsets.WeekOfMonth(week=3, weekday=4)).date() for m in months]
+    data.add_release(91, "Surveys of Consumers", [*days, D(2026, 12, 25)])  # one to come
+    data.add_series("UMCSENT", values("UMCSENT", "2022-01-01"), D(2000, 1, 3),
+                    title="University of Michigan: Consumer Sentiment", release_id=91)
+    return data, days
+
+
+def test_a_first_fetch_with_a_key_dates_old_values_by_the_release_calendar(tmp_path):
+    data, days = umcsent_world()
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv)
+        report = fetch(cfg, only={"UMCSENT", "CPIAUCSL"})
+        paths = [r.path for r in srv.requests]
+    assert not report.failed and not report.errors
+    # FRED's calendar is read for sentiment only: CPI is in the bundled table
+    assert paths.count("/fred/series/release") == 1
+    assert paths.count("/fred/release/dates") == 1
+    assert report.requests["FRED"] == 2 * 2 + 2
+    known = {(sid, d): k for sid, d, k, *_ in dump(cfg.store_path)}
+    window = (TODAY - dt.timedelta(days=730)).isoformat()
+    # values known before the real-time window are dated by their release day
+    assert known["UMCSENT", "2023-05-01"] == days[16].isoformat() == "2023-06-23"
+    assert known["CPIAUCSL", "2023-05-01"] == "2023-06-13"  # the bundled table
+    # those released inside the window keep the window's own start (they may have been
+    # revised since; the revisions are what the real-time periods record)
+    assert known["UMCSENT", "2025-06-01"] == "" and known["CPIAUCSL", "2025-06-01"] == ""
+    assert all(k == "" or k < window for (sid, _d), k in known.items())
+    with open_store(cfg, catalog()) as store:
+        june = store.snapshot(D(2023, 6, 20))
+        late = store.snapshot(D(2023, 6, 23))
+        first = store.snapshot(TODAY).first_prints["UMCSENT"]
+    assert june["UMCSENT"].index[-1] == pd.Timestamp("2023-04-01")
+    assert late["UMCSENT"].index[-1] == pd.Timestamp("2023-05-01")
+    assert first.empty  # nothing was first published inside the recorded periods
+
+
+def test_a_release_calendar_that_fails_costs_no_data(tmp_path, caplog):
+    data, _ = umcsent_world()
+    with FakeFred(data) as srv:
+        srv.fault("status", status=500, times=None, match="/release/dates")
+        cfg = config(tmp_path, srv)
+        with caplog.at_level(logging.WARNING):
+            report = fetch(cfg, only={"UMCSENT"})
+    assert report.written and not report.failed
+    assert "release calendar could not be read" in caplog.text
+    assert {k for sid, _d, k, *_ in dump(cfg.store_path)} == {""}  # timing by the usual lag

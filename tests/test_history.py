@@ -14,6 +14,7 @@ import pytest
 
 from reportgen import PROJECT_ROOT
 from reportgen.catalog import Indicator, load_catalog
+from reportgen.releases import known_by
 from reportgen.signals import fog, reserves
 from reportgen.signals.base import Signal
 from reportgen.signals.changes import compare
@@ -123,3 +124,87 @@ def test_a_stance_that_flips_between_issues_appears_in_what_changed():
     assert [(f.id, f.before, f.after) for f in changes.flips] == [
         ("macro_stance", "neutral", "bearish")]
     assert changes.moves[0].id == "macro_stance" and changes.moves[0].size == pytest.approx(3.2)
+
+
+# -- the fog index: absent releases, and the week-by-week history ----------------------------
+
+def key_releases(end: dict[str, str], drop: dict[str, tuple[str, ...]] | None = None
+                 ) -> dict[str, pd.Series]:
+    """The five key releases from January 2022 to the given last periods (GDP quarterly)."""
+    drop = drop or {}
+    out = {}
+    for sid, last in end.items():
+        freq = "QS" if sid == "GDPC1" else "MS"
+        idx = pd.date_range("2022-01-01", last, freq=freq).drop(
+            pd.DatetimeIndex(drop.get(sid, ())))
+        out[sid] = pd.Series(100.0 + np.arange(len(idx)), index=idx)
+    return out
+
+
+def test_an_absent_release_is_no_data_and_not_on_time():
+    """The issue's replay of 12 Nov 2025 (timing by the usual lag, as before the release
+    calendar): CPI, payrolls and PCE current, October unemployment missing, no GDP at all.
+    Unemployment is one period behind (score 0.5); counting the absent GDP as on time made
+    the index 0.5 / 5 = 10, leaving it out makes it 0.5 / 4 = 12.5."""
+    series = key_releases({"CPIAUCSL": "2025-09-01", "PAYEMS": "2025-10-01",
+                           "UNRATE": "2025-09-01", "PCEPILFE": "2025-09-01"})
+    data = snapshot(dt.date(2025, 11, 12), series)
+    result = fog.compute(data, compute_context(data.as_of))
+    statuses = {st.series_id: st.status for st in result.tables["releases"]}
+    assert statuses == {"CPIAUCSL": "on_time", "PAYEMS": "on_time", "UNRATE": "delayed",
+                        "PCEPILFE": "on_time", "GDPC1": "no_data"}
+    assert result.signals["data_fog_index"].value == pytest.approx(12.5)
+    assert result.series["data_fog_index"].iloc[-1] == pytest.approx(12.5)
+    # with no key release at all there is nothing to judge
+    assert np.isnan(fog.fog_index([fog.release_status(pd.Series(dtype="float64"),
+                                                      CATALOG.indicators["GDPC1"],
+                                                      dt.date(2025, 11, 12))]))
+
+
+def reference_release_status(s: pd.Series, ind: Indicator, as_of: dt.date):
+    """The fog rule as it stood before the release calendar, one date at a time: the
+    reference the vectorised history must reproduce where the rules did not change."""
+    freq = {"monthly": "MS", "quarterly": "QS"}[ind.frequency]
+    if s.empty:
+        return 0, 0
+    cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=7)
+    window_start = pd.Timestamp(as_of) - pd.DateOffset(months=24)
+    periods = pd.date_range(max(s.index[0], window_start - pd.DateOffset(months=6)),
+                            pd.Timestamp(as_of), freq=freq)
+    public = periods[known_by(periods, ind) <= cutoff]
+    latest = s.index[-1]
+    behind = int((public > latest).sum())
+    present = s.index[s.index >= window_start]
+    holes = [p for p in periods if window_start <= p < latest and p not in present]
+    return behind, len(holes)
+
+
+def test_the_fog_history_matches_the_date_by_date_rule():
+    """Three years of weekly fog values from one pass over the data equal the date-by-date
+    rule: holes (October 2025 CPI and unemployment, a GDP quarter), a release that stops
+    (PCE after May 2025) and one that catches up late are all in the window."""
+    series = key_releases(
+        {"CPIAUCSL": "2026-01-01", "PAYEMS": "2026-01-01", "UNRATE": "2026-01-01",
+         "PCEPILFE": "2025-05-01", "GDPC1": "2025-07-01"},
+        drop={"CPIAUCSL": ("2025-10-01",), "UNRATE": ("2025-10-01",),
+              "GDPC1": ("2024-04-01",)})
+    data = snapshot(dt.date(2026, 2, 27), series)
+    history = fog.fog_history(data)
+    expected = []
+    for when in history.index:
+        scores = []
+        for sid in fog.KEY_RELEASES:
+            ind = CATALOG.indicators[sid]
+            s = series[sid][known_by(series[sid].index, ind) <= when]
+            if s.empty:
+                continue
+            behind, holes = reference_release_status(s, ind, when.date())
+            scores.append(min(1.0, behind / 2 + 0.25 * holes))
+        expected.append(100 * sum(scores) / len(scores))
+    assert len(history) == 157 and history.index[-1] == pd.Timestamp("2026-02-27")  # Fridays
+    np.testing.assert_allclose(history.to_numpy(), expected)
+    assert history.nunique() >= 4 and history.iloc[-1] > 0  # the fixture moves the index
+    # the single-date statuses agree with the history's last point
+    statuses = [fog.release_status(series[sid], CATALOG.indicators[sid], data.as_of)
+                for sid in fog.KEY_RELEASES]
+    assert fog.fog_index(statuses) == pytest.approx(history.iloc[-1])

@@ -37,13 +37,18 @@ def live(tmp_path_factory):
         r = run_cli("run", "--date", DATE, cwd=folder)
         requests = len(srv.requests) + len(ny.requests)
     assert r.returncode == 0, r.stderr
-    return folder, r, requests, len(fred_ids)
+    # monthly and quarterly series outside the bundled release calendar read FRED's
+    calendar = [i for i in fred_ids if catalog().indicators[i].frequency in
+                ("monthly", "quarterly") and not catalog().releases.covers(i)]
+    return folder, r, requests, len(fred_ids), len(calendar)
 
 
 def test_a_cold_fetch_then_a_report_on_live_data(live):
-    folder, r, requests, n_fred = live
+    folder, r, requests, n_fred, n_calendar = live
     assert "SAMPLE" not in r.stdout and "WARNING" not in r.stdout
-    assert requests == 2 * n_fred + 4  # metadata + observations per FRED series; 4 NY Fed
+    # metadata + observations per FRED series, release + release dates for n_calendar of
+    # them; 4 NY Fed
+    assert n_calendar and requests == 2 * n_fred + 2 * n_calendar + 4
     html, payload = issue(folder)
     assert not payload["sample"] and payload["fallback"] is None and payload["stale"] == {}
     assert 'class="sample-banner"' not in html and 'class="stale-banner"' not in html

@@ -60,7 +60,7 @@ LOOP_STATUS = {"calm": N_("Calm"), "watch": N_("Watch"), "stress": N_("Stress")}
 TRENDS = {"up": N_("tightening"), "down": N_("easing"), "flat": N_("unchanged"),
           "": N_("no comparison")}
 RELEASE_STATUS = {"on_time": N_("On time"), "delayed": N_("Delayed"),
-                  "missing": N_("Gaps: never published")}
+                  "missing": N_("Gaps: never published"), "no_data": N_("No data")}
 PHASE_NAMES = {"a": N_("Phase A (controlled tightening and stress)"),
                "b": N_("Phase B (liquidity recovery with the political cycle)"),
                "c": N_("Phase C (broad repricing)")}

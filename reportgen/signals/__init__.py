@@ -64,8 +64,9 @@ def analyse(data: Snapshot, steps: list[tuple[str, Compute]], catalogs: Mapping[
     signals = apply_flat_bands(signals, flat_bands)
     cards = catalogs["scorecards"]
     now, before = pd.Timestamp(data.as_of), pd.Timestamp(previous_as_of)
-    st = scorecard.stance(cards, series, signals, now, before)
-    loops = scorecard.loops(cards, series, signals, now, before)
+    stale = data.stale_by_age()  # series that stopped updating drive no score
+    st = scorecard.stance(cards, series, signals, now, before, stale)
+    loops = scorecard.loops(cards, series, signals, now, before, stale)
     signals["macro_stance"] = Signal("macro_stance", st.score, "score", data.as_of,
                                      tuple(c.input_id for c in st.contributions), st.label)
     for loop in loops:

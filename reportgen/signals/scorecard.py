@@ -2,12 +2,15 @@
 
 Like the Chicago Fed's NFCI, each score is a weighted sum of standardised inputs, and every
 input's value, z-score, weight and contribution is kept so the appendix can publish them.
-Inputs, weights, windows and thresholds come from catalogs/scorecards.toml.
+Inputs, weights, windows and thresholds come from catalogs/scorecards.toml. An input built
+on a series that has stopped updating (Snapshot.stale_by_age) contributes nothing, now and
+at the previous issue alike, and is marked `stale` so the appendix can say why.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ class Contribution:
     sign: int
     contribution: float
     date: Any
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,17 @@ def _z_at(spec: dict[str, Any], series: dict[str, pd.Series], signals: dict[str,
     return value, max(-Z_CAP, min(Z_CAP, float(z))), s.index[-1].date()
 
 
+def is_stale(input_id: str, signals: dict[str, Signal], stale: Collection[str]) -> bool:
+    """An input is stale when it is a stale series or its signal is built on one."""
+    sig = signals.get(input_id)
+    return input_id in stale or (sig is not None and any(i in stale for i in sig.inputs))
+
+
 def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
           signals: dict[str, Signal], as_of: pd.Timestamp, previous_as_of: pd.Timestamp,
-          labels: tuple[str, ...]) -> Score:
-    """Evaluate one scorecard now and at the previous issue's date."""
+          labels: tuple[str, ...], stale: Collection[str] = ()) -> Score:
+    """Evaluate one scorecard now and at the previous issue's date; inputs built on the
+    `stale` series are kept (marked) but weigh nothing."""
     window = int(card.get("window_years", 10))
     thresholds = card["thresholds"]
 
@@ -91,9 +102,11 @@ def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
         for spec in card["input"]:
             value, z, date = _z_at(spec, series, signals, when, window)
             w, sign = float(spec["weight"]), int(spec.get("sign", 1))
-            c = 0.0 if z is None else w * sign * z
-            weight_used += 0.0 if z is None else w
-            parts.append(Contribution(spec["input"], value, z, w, sign, c, date))
+            old = not spec.get("stale_ok", False) and is_stale(spec["input"], signals, stale)
+            counted = z is not None and not old
+            c = w * sign * z if counted else 0.0
+            weight_used += w if counted else 0.0
+            parts.append(Contribution(spec["input"], value, z, w, sign, c, date, old))
         s = sum(p.contribution for p in parts) / weight_used if weight_used else float("nan")
         return s, parts
 
@@ -109,12 +122,15 @@ def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
                  else None, tuple(parts), window)
 
 
-def stance(cards: dict[str, Any], series, signals, as_of, previous_as_of) -> Score:
+def stance(cards: dict[str, Any], series, signals, as_of, previous_as_of,
+           stale: Collection[str] = ()) -> Score:
     """The five-step macro stance; positive contributions are bullish for risk assets."""
-    return score("stance", cards["stance"], series, signals, as_of, previous_as_of, STANCES)
+    return score("stance", cards["stance"], series, signals, as_of, previous_as_of, STANCES,
+                 stale)
 
 
-def loops(cards: dict[str, Any], series, signals, as_of, previous_as_of) -> list[Score]:
+def loops(cards: dict[str, Any], series, signals, as_of, previous_as_of,
+          stale: Collection[str] = ()) -> list[Score]:
     """The five feedback loops; positive scores mean the loop is tightening (stress)."""
-    return [score(loop_id, card, series, signals, as_of, previous_as_of, LOOP_STATUSES)
-            for loop_id, card in cards["loops"].items()]
+    return [score(loop_id, card, series, signals, as_of, previous_as_of, LOOP_STATUSES,
+                  stale) for loop_id, card in cards["loops"].items()]

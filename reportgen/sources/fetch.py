@@ -6,7 +6,9 @@ Per series, by catalog source:
   `last_updated` is what the store already has, nothing more is asked or written.
   Otherwise the observations whose real-time period overlaps [last fetch, now] (a first
   fetch: the last `vintage_days`), from `revision_window_days` before the last stored
-  observation, so first prints and revisions are both kept.
+  observation, so first prints and revisions are both kept. A first fetch of a monthly or
+  quarterly series the bundled release calendar does not cover also reads FRED's release
+  calendar (two requests), to date the values older than the real-time window.
 - fred, without a key: the keyless CSV from `revision_window_days` before the last stored
   observation (everything on a first fetch); only changed values are written.
 - nyfed: one request per endpoint for all of its series, from the same window.
@@ -41,6 +43,7 @@ from reportgen.store import FetchRecord, Store
 log = logging.getLogger(__name__)
 
 SOURCE_TZ = ZoneInfo("America/New_York")  # FRED and the New York Fed date their data in US time
+CALENDAR_FREQUENCIES = ("monthly", "quarterly")  # where a release calendar dates values
 Progress = Callable[[str], None]
 
 
@@ -167,6 +170,7 @@ class Fetcher:
             self.store.log_only(self._record(ind.id, "fred", started, "unchanged", 1))
             self.report.add("unchanged", ind.id)
             return
+        release_days = None
         if warm:
             realtime_start = min(state.last_success.astimezone(SOURCE_TZ).date()
                                  - dt.timedelta(days=1), self.today)
@@ -174,11 +178,27 @@ class Fetcher:
         else:
             realtime_start = self.today - dt.timedelta(days=self.config.data.vintage_days)
             obs_start = None
+            release_days = self._release_days(client, ind)
         rows = client.observations(ind, realtime_start, obs_start, self.today)
         record = self._record(ind.id, "fred", started, "ok",
                          self.svc.fred_http.requests - before)
-        written = self.store.merge_vintages(ind.id, rows, realtime_start, record, meta)
+        written = self.store.merge_vintages(ind.id, rows, realtime_start, record, meta,
+                                            release_days)
         self.report.add("written" if written else "unchanged", ind.id, written)
+
+    def _release_days(self, client: FredClient, ind: Indicator) -> list[dt.date] | None:
+        """FRED's release calendar for a monthly or quarterly series the bundled calendar
+        does not cover, to date the values older than the real-time window; without it
+        they are dated by the usual lag, so a failure here costs no data."""
+        if ind.frequency not in CALENDAR_FREQUENCIES or self.catalog.releases.covers(ind.id):
+            return None
+        try:
+            return client.release_dates(ind)
+        except SourceError as exc:
+            log.warning("%s: FRED's release calendar could not be read (%s); values before "
+                        "the real-time window are dated by the usual publication lag",
+                        ind.id, self.svc.fred_http.redact(str(exc)))
+            return None
 
     def _fred_csv(self, ind: Indicator) -> None:
         started, before = self.clock(), self.svc.fred_http.requests

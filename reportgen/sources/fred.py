@@ -9,7 +9,9 @@ that name the series and never the key.
 
 fredapi's `get_series` keeps one value per date and its `get_series_all_releases` drops each
 value's realtime_end and cannot limit the observation range, so the observations with their
-real-time periods are read by `observations()` below through the same transport.
+real-time periods are read by `observations()` below through the same transport, and so
+is the series' release calendar (`release_dates()`: `series/release`, then `release/dates`),
+which dates the values a first fetch finds before its real-time window.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from reportgen.store import SeriesMeta, Vintage
 
 KEY_SHAPE = re.compile(r"^[a-z0-9]{32}$")
 PAGE = 100_000  # FRED's maximum observations per request
+DATES_PAGE = 10_000  # FRED's maximum release dates per request
 EARLIEST = "1776-07-04"
 LATEST = "9999-12-31"
 
@@ -110,6 +113,38 @@ class FredClient(fredapi.Fred):
                                      + (f" ({warnings[0]})" if warnings else "")
                                      + "; check that the series still exists on FRED")
         return rows
+
+    def release_dates(self, ind: Indicator) -> list[dt.date]:
+        """The days the release that carries this series was published, oldest first."""
+        self._what = f"{ind.id} release"
+        root = self._Fred__fetch_data(f"{self.root_url}/series/release?series_id={ind.id}")
+        release = root.find("release") if root.tag == "releases" else None
+        rid = release.get("id", "") if release is not None else ""
+        if not rid.isdigit():
+            raise MalformedDataError(f"FRED: {ind.id}: expected <releases> naming the "
+                                     f"series' release, got <{root.tag}>")
+        self._what = f"{ind.id} release {rid} dates"
+        days: list[dt.date] = []
+        while True:
+            root = self._Fred__fetch_data(
+                f"{self.root_url}/release/dates?release_id={rid}&sort_order=asc"
+                f"&limit={DATES_PAGE}&offset={len(days)}")
+            if root.tag != "release_dates":
+                raise MalformedDataError(f"FRED: {ind.id}: expected <release_dates>, got "
+                                         f"<{root.tag}>")
+            page = [c.text or "" for c in root if c.tag == "release_date"]
+            for text in page:
+                day = _real_time(text.strip())
+                if day is None:
+                    raise MalformedDataError(f"FRED: {ind.id}: release {rid} has a release "
+                                             f"date {text[:20]!r} that is not YYYY-MM-DD")
+                days.append(day)
+            try:
+                count = int(root.get("count", len(days)))
+            except ValueError:
+                count = len(days)
+            if not page or len(days) >= count:
+                return days
 
     def vintage(self, ind: Indicator, as_of: dt.date, today: dt.date) -> pd.Series:
         """The whole series as it stood on `as_of`: one request with realtime_start =
