@@ -13,14 +13,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
+
 from reportgen.catalog import load_catalog
 from reportgen.config import Config
 from reportgen.errors import ReportgenError
-from reportgen.sources import open_store
-from reportgen.sources.fetch import Fetcher, FetchReport, Services, source_today
+from reportgen.sources import edgar, open_store
+from reportgen.sources.fetch import SEC_SKIPPED, Fetcher, FetchReport, Services, source_today
 from reportgen.sources.net import HttpStatusError
 from reportgen.sources.usercsv import import_file
-from reportgen.store import FetchRecord
+from reportgen.store import FetchRecord, filer_id
 
 FONTS = ("Noto Sans CJK TC", "Noto Sans CJK SC", "Inter")
 
@@ -31,6 +33,7 @@ def _summary(report: FetchReport) -> list[str]:
              f"written), {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
              f"{len(report.absent)} user files absent; requests: "
              + ", ".join(f"{k} {v}" for k, v in report.requests.items())]
+    lines += [f"{name} skipped: {why}" for name, why in report.skipped.items()]
     return lines
 
 
@@ -103,6 +106,24 @@ def indicators_command(config: Config) -> int:
             print(f"{sid:<19}{state.source:<11}{ind.frequency:<11}"
                   f"{state.last_date.isoformat() if state.last_date else '-':<12}"
                   f"{fetched:<18}{note}")
+        filings = store.filings(today)
+        for company in catalog.companies.values():
+            sid = filer_id(company.id)
+            state = store.state(sid)
+            last = filings[filings["company"] == company.id]["end"].max()
+            if state is None or state.last_success is None:
+                note = "never fetched" if state is None else f"STALE: {state.last_error[:70]}"
+                print(f"{sid:<19}{'sec':<11}{'quarterly':<11}{'-':<12}{'-':<18}{note}")
+                continue
+            age = (today - state.last_success.date()).days
+            stale = state.last_error or age > config.data.stale_after_days
+            note = ("STALE: " + (state.last_error[:70] if state.last_error
+                                 else f"last fetched {age} days ago")) if stale else "ok"
+            if state.sample:
+                note = "sample"
+            shown = "-" if pd.isna(last) else last.date().isoformat()
+            print(f"{sid:<19}{state.source:<11}{'quarterly':<11}{shown:<12}"
+                  f"{state.last_success.strftime('%Y-%m-%d %H:%M'):<18}{note}")
     return 0
 
 
@@ -128,7 +149,7 @@ def doctor_command(config: Config) -> int:
     try:
         services = Services.from_config(config)
     except ReportgenError as exc:
-        _check(False, "FRED API key", str(exc))
+        _check(False, "configuration", str(exc))
         return 1
     results.append(_check(True, "configuration", str(config.source_file or "defaults")))
     if services.fred is not None:
@@ -147,6 +168,14 @@ def doctor_command(config: Config) -> int:
     results.append(_reach(lambda: nyfed.get(
         f"{services.nyfed_url.rstrip('/')}/api/rates/secured/sofr/last/1.json", "SOFR"),
         f"New York Fed {services.nyfed_url}"))
+    sec = services.sec_http
+    if sec is None:
+        print(f"skip  SEC EDGAR: {SEC_SKIPPED}")
+    elif catalog.companies:
+        first = next(iter(catalog.companies.values()))
+        results.append(_reach(lambda: sec.get(edgar.concept_url(
+            services.sec_url, first.cik, "NetCashProvidedByUsedInOperatingActivities"),
+            first.id), f"SEC EDGAR {services.sec_url} (User-Agent {sec.user_agent!r})"))
     fc = shutil.which("fc-list")
     families = subprocess.run([fc, ":", "family"], capture_output=True, text=True,
                               check=False).stdout if fc else ""
