@@ -17,7 +17,7 @@ import pandas as pd
 
 from reportgen.catalog import load_catalog
 from reportgen.config import Config
-from reportgen.errors import ReportgenError
+from reportgen.errors import ConfigError, ReportgenError
 from reportgen.sources import edgar, open_store
 from reportgen.sources.fetch import SEC_SKIPPED, Fetcher, FetchReport, Services, source_today
 from reportgen.sources.net import HttpStatusError
@@ -54,9 +54,14 @@ def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
     return 2 if report.errors else 1 if report.failed else 0
 
 
-def import_command(config: Config, files: list[Path]) -> int:
+def import_command(config: Config, files: list[Path], series: str | None = None) -> int:
     """Each file is validated whole before anything is written; one bad file fails alone."""
     catalog = load_catalog(config.catalogs_dir)
+    if series is not None:
+        catalog.indicator(series)  # raises, naming the id and the catalog
+        if len(files) != 1:
+            raise ConfigError(f"--series {series}: give exactly one file to load under it "
+                              f"(got {len(files)})")
     today = source_today()
     status = 0
     with open_store(config, catalog) as store, store.writing():
@@ -65,7 +70,7 @@ def import_command(config: Config, files: list[Path]) -> int:
             try:
                 if not path.is_file():
                     raise ReportgenError(f"{path}: no such file")
-                sid, values = import_file(path, catalog, today)
+                sid, values = import_file(path, catalog, today, series)
                 record = FetchRecord(sid, "import", started, dt.datetime.now(dt.UTC), "ok",
                                      message=f"imported from {path.name}")
                 written = store.merge_latest(sid, "import", values, today, record,
