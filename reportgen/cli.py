@@ -73,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="load downloaded CSV files into the store: FRED's "
                                         "own downloads or date,value files named SERIES.csv")
     imp.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imp.add_argument("--series", default=None, metavar="ID",
+                     help="load the file under this catalog id, whatever its header or name "
+                          "(e.g. a vendor's gold prices as GOLD)")
     imp.add_argument("--config", type=Path, default=None)
 
     ind = sub.add_parser("indicators", help="the indicator catalog with each series' last "
@@ -270,7 +273,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from reportgen.sources.commands import import_command
 
-    return import_command(load_config(args.config), args.files)
+    return import_command(load_config(args.config), args.files, args.series)
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:

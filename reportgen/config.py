@@ -61,8 +61,9 @@ class ReportConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = _opt("live", "Where observations come from: live (FRED, New York Fed and your "
-                       "CSV files, kept in the store) or sample (the bundled synthetic sample).",
+    source: str = _opt("live", "Where observations come from: live (FRED, New York Fed, SEC "
+                       "EDGAR and your CSV files, kept in the store) or sample (the bundled "
+                       "synthetic sample).",
                        choices=DATA_SOURCES)
     store: str = _opt("data/reportgen.sqlite", "The embedded store (SQLite) of observations, "
                       "vintages, metadata and the fetch log (relative to the config file).")
@@ -75,6 +76,11 @@ class DataConfig:
                              "CSV download (env REPORTGEN_FRED_CSV_URL).")
     nyfed_url: str = _opt("https://markets.newyorkfed.org", "New York Fed Markets API base URL "
                           "(env REPORTGEN_NYFED_URL).")
+    sec_url: str = _opt("https://data.sec.gov", "SEC EDGAR's data host, for XBRL company facts "
+                        "(env REPORTGEN_SEC_URL).")
+    sec_user_agent: str = _opt("", "Who is asking, for SEC's fair-access rules: a name and a "
+                               "contact e-mail, e.g. \"Acme Research admin@acme.com\" (env "
+                               "REPORTGEN_SEC_USER_AGENT). Without one SEC EDGAR is not asked.")
     timeout: int = _opt(20, "Seconds to wait for any one answer from a source.", minimum=1)
     retries: int = _opt(4, "Retries after a timeout, a dropped connection, 429 or 5xx "
                         "(with exponential backoff and jitter; Retry-After is honoured).",
@@ -87,6 +93,9 @@ class DataConfig:
     fred_per_minute: int = _opt(120, "Requests a minute to FRED per key (FRED's limit).",
                                 minimum=1)
     nyfed_per_second: float = _opt(4.0, "Requests a second to the New York Fed.", minimum=0)
+    sec_per_second: float = _opt(8.0, "Requests a second to SEC EDGAR, shared by all threads: "
+                                 "under SEC's limit of 10 (more gets the address blocked).",
+                                 minimum=0)
     threads: int = _opt(4, "Series fetched at once (the rate budget is shared).", minimum=1)
     revision_window_days: int = _opt(400, "An incremental fetch re-reads this many days before "
                                      "the last stored observation, to catch revisions "

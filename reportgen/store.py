@@ -1,8 +1,9 @@
 """The store: every observation the report may use, with when it was known, read as of a date.
 
 An embedded SQLite database (standard library, one file, WAL journal) holds observations
-with their real-time period, series metadata, user tables and a fetch log. Each value is
-kept with `known_from` and `known_until`, the ALFRED idea of a vintage:
+with their real-time period, series metadata, user tables, facts from SEC filings and a
+fetch log. Each value is kept with `known_from` and `known_until`, the ALFRED idea of a
+vintage:
 
 - FRED with an API key reports real-time periods: the first print and every revision of an
   observation are separate rows, so a read "as known on D" is exact.
@@ -14,6 +15,9 @@ kept with `known_from` and `known_until`, the ALFRED idea of a vintage:
   catalog). A period the calendar lists as never published is never shown. When a later
   fetch sees a value revised, the old row is closed and the new one starts that day, so
   the store builds its own vintages from then on.
+- Facts from SEC filings (`filing_facts`) are kept as filed, each with its filing date. A
+  read as of D sees the facts filed by D, and for each period the latest of them: a
+  restatement, or an amended 10-K/A, is a new vintage from the day it was filed.
 
 Every write of one series is one transaction: a fetch that dies halfway (network error,
 kill -9, full disk) leaves that series as it was. Writers also hold a lock file beside the
@@ -29,12 +33,13 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from reportgen.catalog import Catalog, Indicator
+from reportgen.catalog import Catalog, Company, Concept, Indicator
 from reportgen.errors import SourceError
 from reportgen.locking import file_lock
 from reportgen.releases import (
@@ -45,7 +50,7 @@ from reportgen.releases import (
     stale_by_age,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: filing_facts
 OPEN_END = "9999-12-31"
 UNKNOWN = ""  # known_from of a value whose publication date is estimated, not recorded
 VINTAGE_SOURCES = ("fred",)  # sources that report real-time periods
@@ -53,8 +58,8 @@ VINTAGE_SOURCES = ("fred",)  # sources that report real-time periods
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS series (
-    id TEXT PRIMARY KEY,
-    source TEXT NOT NULL,               -- fred | fredgraph | nyfed | csv | import | sample
+    id TEXT PRIMARY KEY,                -- a catalog series id, or SEC:<company> for its facts
+    source TEXT NOT NULL,               -- fred | fredgraph | nyfed | sec | csv | import | sample
     title TEXT NOT NULL DEFAULT '',
     units TEXT NOT NULL DEFAULT '',
     frequency TEXT NOT NULL DEFAULT '',
@@ -92,6 +97,21 @@ CREATE TABLE IF NOT EXISTS tables (
     name TEXT PRIMARY KEY, source TEXT NOT NULL, fetched_at TEXT NOT NULL,
     sample INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS filing_facts (  -- SEC XBRL facts, each known from its filing date
+    company TEXT NOT NULL,              -- the filer's catalog key (MSFT)
+    tag TEXT NOT NULL,                  -- us-gaap element
+    period_start TEXT NOT NULL,         -- '' for a value at an instant (balance sheet)
+    period_end TEXT NOT NULL,
+    accn TEXT NOT NULL,                 -- accession number of the filing
+    value REAL NOT NULL,                -- U.S. dollars
+    form TEXT NOT NULL,                 -- 10-K | 10-K/A | 10-Q | 10-Q/A ...
+    fy INTEGER, fp TEXT NOT NULL DEFAULT '',  -- the filing's fiscal year and period
+    filed TEXT NOT NULL,                -- filing date: the fact is known from this day
+    frame TEXT NOT NULL DEFAULT '',
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (company, tag, period_start, period_end, accn)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS filing_facts_filed ON filing_facts (filed);
 CREATE TABLE IF NOT EXISTS fetch_log (
     id INTEGER PRIMARY KEY,
     series_id TEXT NOT NULL, source TEXT NOT NULL,
@@ -135,6 +155,27 @@ class Vintage:
     value: float
     start: dt.date
     end: dt.date | None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One XBRL fact as a filing reported it (start None: a value at an instant)."""
+
+    tag: str
+    start: dt.date | None
+    end: dt.date
+    value: float
+    accn: str
+    form: str
+    filed: dt.date
+    fy: int | None = None
+    fp: str = ""
+    frame: str = ""
+
+
+def filer_id(company: str) -> str:
+    """The id under which a filer's fetches are logged and its freshness is shown."""
+    return f"SEC:{company}"
 
 
 @dataclass(frozen=True)
@@ -224,7 +265,7 @@ class Store:
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise SourceError(f"{self.path}: store schema {row[0]} is newer than this "
                               f"reportgen understands ({SCHEMA_VERSION}); upgrade reportgen")
-        if row is None:
+        if row is None or int(row[0]) < SCHEMA_VERSION:  # new, or older: add what is missing
             try:
                 self.db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "INSERT OR REPLACE INTO"
                                       f" meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;")
@@ -508,6 +549,33 @@ class Store:
                                " vintage_date=?", (sid, vintage_date.isoformat())
                                ).fetchone() is not None
 
+    def merge_facts(self, company: str, facts: Iterable[Fact], record: FetchRecord,
+                    title: str = "", sample: bool = False, source: str = "sec") -> int:
+        """Add a filer's facts not stored yet; returns how many. Filings do not change
+        once made, so a fact already held (same period and filing) is left as it is."""
+        stamp = _iso(record.finished_at)
+        rows = [(company, f.tag, f.start.isoformat() if f.start else "", f.end.isoformat(),
+                 f.accn, f.value, f.form, f.fy, f.fp, f.filed.isoformat(), f.frame, stamp)
+                for f in facts]
+        with self._tx():
+            before = self.db.total_changes
+            self.db.executemany("INSERT OR IGNORE INTO filing_facts VALUES"
+                                " (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            written = self.db.total_changes - before
+            meta = SeriesMeta(title=title, units="USD", frequency="quarterly")
+            self._touch_series(filer_id(company), source, meta, sample,
+                               _with_rows(record, written, "ok" if written else "unchanged"))
+        return written
+
+    def filings(self, as_of: dt.date) -> pd.DataFrame:
+        """The facts filed by `as_of`, the latest for each company, tag and period."""
+        rows = self.db.execute(
+            "SELECT company, tag, period_start, period_end, value, filed, accn, form"
+            " FROM filing_facts WHERE filed<=? ORDER BY company, tag, period_start,"
+            " period_end, filed, accn", (as_of.isoformat(),)).fetchall()
+        return latest_facts(pd.DataFrame(rows, columns=[
+            "company", "tag", "start", "end", "value", "filed", "accn", "form"]))
+
     def put_table(self, name: str, table: pd.DataFrame, source: str,
                   fetched_at: dt.datetime, sample: bool = False) -> None:
         data = table.to_json(orient="split", date_format="iso", index=False)
@@ -599,7 +667,14 @@ class Store:
                                " sample FROM series ORDER BY id").fetchall()
         for sid, source, success, error, vintages_from, sample in rows:
             ind = self.catalog.indicators.get(sid)
-            if ind is None:  # imported or stored once, no longer in the catalog
+            if ind is None:  # a filer, or imported/stored once and no longer in the catalog
+                if sid.startswith("SEC:") and sid[4:] in self.catalog.companies:
+                    fetched = _stamp(success)
+                    stale = not sample and bool(error or fetched is None or fetched.date()
+                                                < as_of - dt.timedelta(days=stale_after_days))
+                    provenance[sid] = Provenance(source=source, fetched_at=fetched,
+                                                 sample=bool(sample), last_error=error,
+                                                 stale=stale, vintages="exact")
                 continue
             s, point = self._read_series(sid, ind, cutoff, cutoff_ts)
             series[sid] = s
@@ -618,10 +693,17 @@ class Store:
                 last_date=last, old=old)
         tables, table_prov = self._tables(cutoff_ts)
         provenance.update(table_prov)
+        filings = self.filings(as_of)
+        for sid, last in filings.groupby("company")["end"].max().items():
+            if filer_id(str(sid)) in provenance:
+                provenance[filer_id(str(sid))] = replace(provenance[filer_id(str(sid))],
+                                                         last_date=last.date())
         return Snapshot(as_of=as_of, series=series, tables=tables,
                         indicators=self.catalog.indicators, provenance=provenance,
                         sample=any(p.sample for p in provenance.values()),
-                        first_prints=first_prints, releases=self.catalog.releases)
+                        first_prints=first_prints, releases=self.catalog.releases,
+                        filings=filings, companies=self.catalog.companies,
+                        concepts=self.catalog.concepts)
 
     def health(self) -> str:
         """'ok', or what SQLite's quick check found."""
@@ -652,6 +734,40 @@ def _with_rows(record: FetchRecord, rows: int, status: str) -> FetchRecord:
                        record.requests, rows, record.message)
 
 
+FACT_COLUMNS = ["company", "tag", "start", "end", "value", "filed", "accn", "form"]
+
+
+def latest_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    """For each company, tag and period, the fact of the latest filing (a restatement or an
+    amendment replaces what an earlier filing said). `filed` becomes the day the value
+    became current: the first filing of the run of filings that last reported it."""
+    if facts.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in FACT_COLUMNS})
+        for col in ("start", "end", "filed"):
+            out[col] = pd.to_datetime(out[col])
+        out["value"] = out["value"].astype("float64")
+        return out
+    df = facts.sort_values(["company", "tag", "start", "end", "filed", "accn"]).reset_index(
+        drop=True)
+    keys = ["company", "tag", "start", "end"]
+    last = df.groupby(keys, sort=False, dropna=False)["value"].transform("last")
+    differs = pd.Series(~np.isclose(df["value"].to_numpy(float), last.to_numpy(float),
+                                    rtol=1e-9, atol=0.5), index=df.index).astype(int)
+    # a row at or before the last filing that said something else is superseded
+    superseded = differs.iloc[::-1].groupby([df[k] for k in keys], sort=False,
+                                            dropna=False).cummax().sort_index().astype(bool)
+    current = df[~superseded]
+    since = current.groupby(keys, sort=False, dropna=False)["filed"].min()
+    out = current.groupby(keys, sort=False, dropna=False).tail(1).set_index(keys)
+    out["filed"] = since
+    out = out.reset_index()[FACT_COLUMNS]
+    out["start"] = pd.to_datetime(out["start"].replace("", None))
+    out["end"] = pd.to_datetime(out["end"])
+    out["filed"] = pd.to_datetime(out["filed"])
+    out["value"] = out["value"].astype("float64")
+    return out.reset_index(drop=True)
+
+
 def _series(sid: str, rows: list[tuple[str, float]]) -> pd.Series:
     index = pd.DatetimeIndex(pd.to_datetime([d for d, _ in rows]), name="date")
     return pd.Series([v for _, v in rows], index=index, name=sid, dtype="float64")
@@ -669,6 +785,10 @@ class Snapshot(Mapping[str, pd.Series]):
     provenance: dict[str, Provenance] = field(default_factory=dict)
     first_prints: dict[str, pd.Series] = field(default_factory=dict)
     releases: ReleaseCalendar = field(default_factory=ReleaseCalendar)
+    # SEC facts filed by as_of (latest per period; see latest_facts), and whose and what
+    filings: pd.DataFrame = field(default_factory=lambda: latest_facts(pd.DataFrame()))
+    companies: dict[str, Company] = field(default_factory=dict)
+    concepts: dict[str, Concept] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> pd.Series:
         return self.series.get(key, pd.Series(dtype="float64", name=key,

@@ -28,7 +28,7 @@ def no_developer_settings() -> None:
     URLs (test configs name loopback servers or a closed port; subprocesses inherit this)."""
     mp = pytest.MonkeyPatch()
     for name in ("FRED_API_KEY", "REPORTGEN_FRED_API_URL", "REPORTGEN_FRED_CSV_URL",
-                 "REPORTGEN_NYFED_URL"):
+                 "REPORTGEN_NYFED_URL", "REPORTGEN_SEC_URL", "REPORTGEN_SEC_USER_AGENT"):
         mp.delenv(name, raising=False)
     yield
     mp.undo()

@@ -1,4 +1,5 @@
-"""In-process fakes of the FRED API, fredgraph CSV and the NY Fed Markets API.
+"""In-process fakes of the FRED API, fredgraph CSV, the NY Fed Markets API and SEC EDGAR's
+XBRL API (company facts).
 
 Each server listens on 127.0.0.1 (any free port), serves from a daemon thread and answers
 in the formats the real services use, so the project's real client code (and `fredapi`)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import http
 import json
 import re
@@ -35,6 +37,7 @@ __all__ = [
     "FAULT_KINDS",
     "FakeFred",
     "FakeNYFed",
+    "FakeSEC",
     "FakeServer",
     "FredData",
     "RequestRecord",
@@ -109,6 +112,7 @@ class RequestRecord(NamedTuple):
     query: dict[str, str]
     time: float
     target: str  # path and query string exactly as sent
+    headers: dict[str, str] = {}  # noqa: RUF012 - read only
 
 
 @dataclass
@@ -351,7 +355,7 @@ class FakeServer:
         now = time.monotonic()
         split = urlsplit(h.path)
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        req = RequestRecord(h.command, split.path, query, now, h.path)
+        req = RequestRecord(h.command, split.path, query, now, h.path, dict(h.headers.items()))
         with self._lock:
             self._requests.append(req)
         if self._rate_limited(now):
@@ -1061,3 +1065,113 @@ class FakeNYFed(FakeServer):
             doc = {"refRates": pick(self._rates[m["sofr"] or m["effr"]].values(),
                                     "effectiveDate")}
         return Response(200, json.dumps(doc).encode(), "application/json")
+
+
+# --------------------------------------------------------------------------- SEC EDGAR server
+
+SEC_UNDECLARED = (
+    "Your Request Originates from an Undeclared Automated Tool. To allow for equitable access "
+    "to all users, SEC reserves the right to limit requests originating from undeclared "
+    "automated tools. Your request has been identified as part of a network of automated "
+    "tools outside of the acceptable policy and will be managed until action is taken to "
+    "declare your traffic. Please declare your traffic by updating your user agent to "
+    "include company specific information."
+)
+SEC_RATE = (
+    "Request Rate Threshold Exceeded. Your request rate exceeds the SEC's fair access "
+    "policy; current guidelines limit each user to a total of no more than 10 requests "
+    "per second."
+)
+_AGENT_MAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
+
+
+class FakeSEC(FakeServer):
+    """SEC EDGAR's data host: /api/xbrl/companyfacts/CIK##########.json and
+    /api/xbrl/companyconcept/CIK##########/us-gaap/TAG.json, in SEC's JSON.
+
+    Facts are added per company in SEC's own field names (`add_fact`). As SEC does, a
+    request whose User-Agent does not name who asks and an e-mail address gets 403 (turn
+    off with `require_agent=False`), an unknown CIK gets 404 (an S3-style XML body), and
+    answers are gzip-compressed when the client accepts gzip.
+    """
+
+    def __init__(self, *, require_agent: bool = True) -> None:
+        super().__init__()
+        self.require_agent = require_agent
+        self._companies: dict[int, dict[str, Any]] = {}
+
+    def add_company(self, cik: int, name: str) -> None:
+        """A filer with no facts yet (its dei block only)."""
+        self._companies.setdefault(cik, {"cik": cik, "entityName": name, "facts": {
+            "dei": {"EntityCommonStockSharesOutstanding": {
+                "label": "Entity Common Stock, Shares Outstanding",
+                "description": "Indicate number of shares outstanding.",
+                "units": {"shares": []}}},
+            "us-gaap": {}}})
+
+    def add_fact(
+        self, cik: int, tag: str, *, end: dt.date, val: float | str, accn: str, fy: int, fp: str,
+        form: str, filed: dt.date, start: dt.date | None = None, frame: str | None = None,
+        unit: str = "USD", taxonomy: str = "us-gaap", label: str | None = None,
+    ) -> None:
+        """One fact as a filing reported it; `start` None is a value at an instant, and a
+        string `val` is served as it is (a broken fact)."""
+        if cik not in self._companies:
+            self.add_company(cik, f"COMPANY {cik}")
+        concepts = self._companies[cik]["facts"].setdefault(taxonomy, {})
+        concept = concepts.setdefault(tag, {
+            "label": label or re.sub(r"(?<!^)(?=[A-Z])", " ", tag),
+            "description": f"The amount of {tag}.", "units": {}})
+        fact: dict[str, Any] = {} if start is None else {"start": str(start)}
+        if not isinstance(val, str) and float(val).is_integer():
+            val = int(val)
+        fact.update({"end": str(end), "val": val,
+                     "accn": accn, "fy": fy, "fp": fp, "form": form, "filed": str(filed)})
+        if frame:
+            fact["frame"] = frame
+        concept["units"].setdefault(unit, []).append(fact)
+
+    def facts(self, cik: int) -> dict[str, Any]:
+        """The company facts document of one filer, as served."""
+        return json.loads(json.dumps(self._companies[cik]))
+
+    # -- answers
+
+    def content_type_for(self, req: RequestRecord) -> str:
+        return "application/json"
+
+    def error(self, status: int, message: str, req: RequestRecord) -> Response:
+        if status == 404:
+            body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+                    "<Message>The specified key does not exist.</Message></Error>")
+            return Response(404, body.encode(), "application/xml")
+        text = {403: SEC_UNDECLARED, 429: SEC_RATE}.get(status, message)
+        return Response(status, _html_page("SEC.gov | " + _phrase(status), _phrase(status),
+                                           text), HTML_TYPE)
+
+    def handle(self, req: RequestRecord) -> Response:
+        agent = req.headers.get("User-Agent", "")
+        if self.require_agent and not (_AGENT_MAIL.search(agent) and len(agent.split()) > 1):
+            return self.error(403, "Forbidden", req)
+        m = re.fullmatch(r"/api/xbrl/(?:companyfacts/CIK(?P<cik>\d{10})"
+                         r"|companyconcept/CIK(?P<ccik>\d{10})/(?P<tax>[\w-]+)/(?P<tag>\w+))"
+                         r"\.json", req.path)
+        if m is None:
+            return self.error(404, "Not Found", req)
+        company = self._companies.get(int(m["cik"] or m["ccik"]))
+        if company is None:
+            return self.error(404, "Not Found", req)
+        if m["cik"]:
+            doc: dict[str, Any] = company
+        else:
+            concept = company["facts"].get(m["tax"], {}).get(m["tag"])
+            if concept is None:
+                return self.error(404, "Not Found", req)
+            doc = {"cik": company["cik"], "taxonomy": m["tax"], "tag": m["tag"],
+                   "label": concept["label"], "description": concept["description"],
+                   "entityName": company["entityName"], "units": concept["units"]}
+        body = json.dumps(doc).encode()
+        if "gzip" in req.headers.get("Accept-Encoding", ""):
+            return Response(200, gzip.compress(body), "application/json",
+                            {"Content-Encoding": "gzip"})
+        return Response(200, body, "application/json")

@@ -1,6 +1,6 @@
-"""A small live world for source tests: fake FRED and New York Fed servers on 127.0.0.1
-filled with (a slice of) the bundled SYNTHETIC sample, and a workspace whose config points
-reportgen's real client code at them."""
+"""A small live world for source tests: fake FRED, New York Fed and SEC EDGAR servers on
+127.0.0.1 filled with (a slice of) the bundled SYNTHETIC sample, and a workspace whose config
+points reportgen's real client code at them."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-from fakes import DEFAULT_API_KEY, FakeFred, FakeNYFed, FredData
+from fakes import DEFAULT_API_KEY, FakeFred, FakeNYFed, FakeSEC, FredData
 
 from reportgen import PROJECT_ROOT
 from reportgen.catalog import Catalog, load_catalog
 from reportgen.config import Config, load_config
-from reportgen.sources.sample import generate_sample
+from reportgen.sources.sample import generate_sample, sample_filings
 
 KEY = DEFAULT_API_KEY
+AGENT = "Reportgen Tests tests@example.org"
 TODAY = dt.date(2026, 11, 23)
 PUBLISHED = dt.date(2026, 11, 20)
 
@@ -74,19 +75,39 @@ def nyfed_world(since: str = "2025-06-01") -> FakeNYFed:
     return ny
 
 
+def sec_world(companies: list[str] | None = None, **kw: object) -> FakeSEC:
+    """SEC EDGAR with the sample's SYNTHETIC filings of `companies` (default: all)."""
+    sec = FakeSEC(**kw)  # type: ignore[arg-type]
+    for cid, facts in sample_filings(catalog()).items():
+        if companies is not None and cid not in companies:
+            continue
+        company = catalog().companies[cid]
+        sec.add_company(company.cik, company.title.upper())
+        for f in facts:
+            sec.add_fact(company.cik, f.tag, start=f.start, end=f.end, val=f.value,
+                         accn=f.accn, fy=f.fy or 0, fp=f.fp, form=f.form, filed=f.filed)
+    return sec
+
+
 def write_config(folder: Path, fred: FakeFred | None = None, ny: FakeNYFed | None = None,
-                 key: str | None = KEY, extra: str = "", per_second: float = 500) -> Path:
-    """A workspace config: live data from the fakes (or a closed port), fast retries."""
+                 key: str | None = KEY, extra: str = "", per_second: float = 500,
+                 sec: FakeSEC | None = None, agent: str | None = None,
+                 sec_per_second: float = 500) -> Path:
+    """A workspace config: live data from the fakes (or a closed port), fast retries. SEC
+    EDGAR is asked only with an `agent` (its User-Agent)."""
     fred_url = fred.fred_url if fred else "http://127.0.0.1:9/fred"
     csv_url = fred.csv_url if fred else "http://127.0.0.1:9/graph/fredgraph.csv"
     ny_url = ny.url if ny else "http://127.0.0.1:9"
+    sec_url = sec.url if sec else "http://127.0.0.1:9"
     path = folder / "reportgen.toml"
     path.write_text(
         '[report]\noutput_dir = "out"\nlanguages = ["en"]\nformats = ["html"]\nworkers = 1\n'
         "[data]\n"
         'source = "live"\n'
         f'fred_api_url = "{fred_url}"\nfred_csv_url = "{csv_url}"\nnyfed_url = "{ny_url}"\n'
+        f'sec_url = "{sec_url}"\nsec_per_second = {sec_per_second}\n'
         + (f'fred_api_key = "{key}"\n' if key else "")
+        + (f'sec_user_agent = "{agent}"\n' if agent else "")
         + f"timeout = 2\nretries = 2\nbackoff = 0.05\nfred_per_second = {per_second}\n"
         "fred_per_minute = 100000\nnyfed_per_second = 500\nstore_timeout = 5\n"
         + extra

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.client
 import json
 import math
@@ -17,7 +18,7 @@ from email.message import Message
 import fredapi
 import pandas as pd
 import pytest
-from fakes import DEFAULT_API_KEY, FakeFred, FakeNYFed, FredData
+from fakes import DEFAULT_API_KEY, FakeFred, FakeNYFed, FakeSEC, FredData
 
 D = dt.date
 TODAY = D(2026, 11, 23)
@@ -373,3 +374,66 @@ def test_keep_alive_and_stop_mid_request() -> None:
     thread.join(timeout=5)
     assert time.monotonic() - started < 2 and not thread.is_alive()
     assert len(errors) == 1
+
+
+def sec_get(url: str, agent: str | None = "Fake Tests tests@example.org",
+            gzipped: bool = False) -> tuple[int, Message, bytes]:
+    headers = {"User-Agent": agent} if agent else {}
+    if gzipped:
+        headers["Accept-Encoding"] = "gzip"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                    timeout=2) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers, exc.read()
+
+
+def test_sec_company_facts_and_concept() -> None:
+    with FakeSEC() as sec:
+        sec.add_company(789019, "MICROSOFT CORPORATION")
+        sec.add_fact(789019, "PaymentsToAcquirePropertyPlantAndEquipment",
+                     start=D(2025, 7, 1), end=D(2025, 9, 30), val=19_394_000_000,
+                     accn="0000950170-25-100001", fy=2026, fp="Q1", form="10-Q",
+                     filed=D(2025, 10, 29), frame="CY2025Q3")
+        sec.add_fact(789019, "LongTermDebt", end=D(2025, 9, 30), val=43e9,
+                     accn="0000950170-25-100001", fy=2026, fp="Q1", form="10-Q",
+                     filed=D(2025, 10, 29))
+        base = f"{sec.url}/api/xbrl"
+        status, headers, body = sec_get(f"{base}/companyfacts/CIK0000789019.json",
+                                        gzipped=True)
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
+        doc = json.loads(gzip.decompress(body))
+        assert doc["cik"] == 789019 and doc["entityName"] == "MICROSOFT CORPORATION"
+        assert set(doc["facts"]) == {"dei", "us-gaap"}
+        capex = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]
+        assert capex["units"]["USD"] == [{
+            "start": "2025-07-01", "end": "2025-09-30", "val": 19394000000,
+            "accn": "0000950170-25-100001", "fy": 2026, "fp": "Q1", "form": "10-Q",
+            "filed": "2025-10-29", "frame": "CY2025Q3"}]
+        debt = doc["facts"]["us-gaap"]["LongTermDebt"]["units"]["USD"][0]
+        assert "start" not in debt and debt["val"] == 43000000000  # an instant
+        status, _, body = sec_get(f"{base}/companyconcept/CIK0000789019/us-gaap/"
+                                  "LongTermDebt.json")
+        concept = json.loads(body)
+        assert (status, concept["tag"], concept["taxonomy"]) == (200, "LongTermDebt",
+                                                                 "us-gaap")
+        assert concept["units"]["USD"][0]["end"] == "2025-09-30"
+        status, headers, body = sec_get(f"{base}/companyfacts/CIK0000000001.json")
+        assert status == 404 and b"<Code>NoSuchKey</Code>" in body
+
+
+def test_sec_refuses_undeclared_tools_and_fast_clients() -> None:
+    with FakeSEC() as sec:
+        sec.add_company(789019, "MICROSOFT CORPORATION")
+        url = f"{sec.url}/api/xbrl/companyfacts/CIK0000789019.json"
+        for agent in (None, "Python-urllib/3.11", "jane@example.org"):
+            status, _, body = sec_get(url, agent=agent)
+            assert status == 403 and b"Undeclared Automated Tool" in body
+        assert sec_get(url)[0] == 200
+        sec.max_per_second, sec.retry_after = 2, 600
+        time.sleep(1.05)  # the window forgets the requests above
+        codes = [sec_get(url) for _ in range(3)]
+        assert [c[0] for c in codes] == [200, 200, 429]
+        assert codes[2][1]["Retry-After"] == "600" and b"Request Rate Threshold" in codes[2][2]

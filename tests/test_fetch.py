@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeFred, FredData
 from live import KEY, PUBLISHED, TODAY, catalog, config, dump, fred_data, nyfed_world, values
 
-from reportgen.errors import CatalogError
+from reportgen.errors import CatalogError, MalformedDataError
 from reportgen.sources import open_store
 from reportgen.sources.fetch import SOURCE_TZ, Fetcher, Services
 from reportgen.sources.usercsv import import_file
@@ -331,3 +331,43 @@ def test_a_release_calendar_that_fails_costs_no_data(tmp_path, caplog):
     assert report.written and not report.failed
     assert "release calendar could not be read" in caplog.text
     assert {k for sid, _d, k, *_ in dump(cfg.store_path)} == {""}  # timing by the usual lag
+
+
+def test_import_loads_any_file_under_a_series_id(tmp_path):
+    """A vendor's gold export and FRED's discontinued London fix, both loaded as GOLD."""
+    lbma = tmp_path / "lbma_gold.csv"
+    lbma.write_text("date,value\n2026-11-18,4010.5\n2026-11-19,\n2026-11-20,4032\n",
+                    encoding="utf-8")
+    sid, values = import_file(lbma, catalog(), TODAY, series="GOLD")
+    assert sid == "GOLD" and values.tolist() == [4010.5, 4032.0]
+    old = tmp_path / "fredgraph.csv"
+    old.write_text("observation_date,GOLDPMGBD228NLBM\n2021-12-30,1805.85\n2021-12-31,.\n",
+                   encoding="utf-8")
+    sid, values = import_file(old, catalog(), TODAY, series="GOLD")
+    assert sid == "GOLD" and values.tolist() == [1805.85]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("date,value\n2026-11-18,4010.5\n2026-11-18,4011\n", encoding="utf-8")
+    with pytest.raises(MalformedDataError, match="2026-11-18 appears twice"):
+        import_file(twice, catalog(), TODAY, series="GOLD")
+    with pytest.raises(CatalogError, match="'GOLDX' is not in the indicator catalog"):
+        import_file(lbma, catalog(), TODAY, series="GOLDX")
+
+
+def test_import_command_with_series(tmp_path):
+    from live import write_config
+
+    from tests.conftest import run_cli
+    write_config(tmp_path)
+    (tmp_path / "lbma_gold.csv").write_text(
+        "date,value\n2026-11-19,4010.5\n2026-11-20,4032\n", encoding="utf-8")
+    (tmp_path / "other.csv").write_text("date,value\n2026-11-19,1\n", encoding="utf-8")
+    r = run_cli("import", "lbma_gold.csv", "--series", "GOLD", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "lbma_gold.csv: GOLD, 2 observations (2026-11-19 to 2026-11-20)" in r.stdout
+    line = next(x for x in run_cli("indicators", cwd=tmp_path).stdout.splitlines()
+                if x.startswith("GOLD "))
+    assert "import" in line and "2026-11-20" in line
+    r = run_cli("import", "lbma_gold.csv", "other.csv", "--series", "GOLD", cwd=tmp_path)
+    assert r.returncode == 2 and "--series GOLD: give exactly one file" in r.stderr
+    r = run_cli("import", "lbma_gold.csv", "--series", "NOPE", cwd=tmp_path)
+    assert r.returncode == 2 and "'NOPE' is not in the indicator catalog" in r.stderr

@@ -1,7 +1,7 @@
 """Sources: fill the store, then hand the pipeline the store to read from.
 
 `data.source = "live"` keeps an on-disk store up to date from FRED (API or keyless CSV),
-the New York Fed and the user's CSV files (see `fetch`). `"sample"` loads the bundled
+the New York Fed, SEC EDGAR and the user's CSV files (see `fetch`). `"sample"` loads the bundled
 synthetic sample into a store in memory. A live run that finds no network and an empty
 store falls back to the sample, and says so.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from reportgen.catalog import Catalog
 from reportgen.config import Config
 from reportgen.errors import CatalogError, ConfigError
-from reportgen.store import FetchRecord, Store
+from reportgen.store import FetchRecord, Store, filer_id
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ FALLBACK_NOTE = ("no source could be reached and the store is empty: this issue 
 
 def sample_store(catalog: Catalog) -> Store:
     """Bundled synthetic sample: every catalog series, deterministic, flagged as sample."""
-    from reportgen.sources.sample import generate_sample, sample_tables
+    from reportgen.sources.sample import generate_sample, sample_filings, sample_tables
 
     store = Store(catalog)
     for sid, values in generate_sample().items():
@@ -38,6 +38,10 @@ def sample_store(catalog: Catalog) -> Store:
                                sample=True)
     for name, table in sample_tables().items():
         store.put_table(name, table, "sample", SAMPLE_STAMP, sample=True)
+    for company, facts in sample_filings(catalog).items():
+        record = FetchRecord(filer_id(company), "sample", SAMPLE_STAMP, SAMPLE_STAMP, "ok")
+        store.merge_facts(company, facts, record, catalog.companies[company].title,
+                          sample=True, source="sample")
     return store
 
 
@@ -84,6 +88,8 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
             more = len(report.errors) - 1
             raise CatalogError(message + (f" (and {more} more problem(s); `reportgen fetch` "
                                           "lists them)" if more else ""))
+        for name, why in (report.skipped.items() if report is not None else ()):
+            log.warning("%s skipped: %s", name, why)
         if report is not None and report.failed:
             log.warning("%d series could not be fetched and are shown as stale: %s",
                         len(report.failed), ", ".join(sorted(report.failed)[:8]))

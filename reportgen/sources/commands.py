@@ -13,15 +13,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
+
 from reportgen.catalog import load_catalog
 from reportgen.config import Config
 from reportgen.content import source_checkout
-from reportgen.errors import ReportgenError
-from reportgen.sources import open_store
-from reportgen.sources.fetch import Fetcher, FetchReport, Services, source_today
+from reportgen.errors import ConfigError, ReportgenError
+from reportgen.sources import edgar, open_store
+from reportgen.sources.fetch import SEC_SKIPPED, Fetcher, FetchReport, Services, source_today
 from reportgen.sources.net import HttpStatusError
 from reportgen.sources.usercsv import import_file
-from reportgen.store import FetchRecord
+from reportgen.store import FetchRecord, filer_id
 
 FONTS = ("Noto Sans CJK TC", "Noto Sans CJK SC", "Inter")
 
@@ -32,6 +34,7 @@ def _summary(report: FetchReport) -> list[str]:
              f"written), {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
              f"{len(report.absent)} user files absent; requests: "
              + ", ".join(f"{k} {v}" for k, v in report.requests.items())]
+    lines += [f"{name} skipped: {why}" for name, why in report.skipped.items()]
     return lines
 
 
@@ -52,9 +55,14 @@ def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
     return 2 if report.errors else 1 if report.failed else 0
 
 
-def import_command(config: Config, files: list[Path]) -> int:
+def import_command(config: Config, files: list[Path], series: str | None = None) -> int:
     """Each file is validated whole before anything is written; one bad file fails alone."""
     catalog = load_catalog(config.content)
+    if series is not None:
+        catalog.indicator(series)  # raises, naming the id and the catalog
+        if len(files) != 1:
+            raise ConfigError(f"--series {series}: give exactly one file to load under it "
+                              f"(got {len(files)})")
     today = source_today()
     status = 0
     with open_store(config, catalog) as store, store.writing():
@@ -63,7 +71,7 @@ def import_command(config: Config, files: list[Path]) -> int:
             try:
                 if not path.is_file():
                     raise ReportgenError(f"{path}: no such file")
-                sid, values = import_file(path, catalog, today)
+                sid, values = import_file(path, catalog, today, series)
                 record = FetchRecord(sid, "import", started, dt.datetime.now(dt.UTC), "ok",
                                      message=f"imported from {path.name}")
                 written = store.merge_latest(sid, "import", values, today, record,
@@ -104,6 +112,24 @@ def indicators_command(config: Config) -> int:
             print(f"{sid:<19}{state.source:<11}{ind.frequency:<11}"
                   f"{state.last_date.isoformat() if state.last_date else '-':<12}"
                   f"{fetched:<18}{note}")
+        filings = store.filings(today)
+        for company in catalog.companies.values():
+            sid = filer_id(company.id)
+            state = store.state(sid)
+            last = filings[filings["company"] == company.id]["end"].max()
+            if state is None or state.last_success is None:
+                note = "never fetched" if state is None else f"STALE: {state.last_error[:70]}"
+                print(f"{sid:<19}{'sec':<11}{'quarterly':<11}{'-':<12}{'-':<18}{note}")
+                continue
+            age = (today - state.last_success.date()).days
+            stale = state.last_error or age > config.data.stale_after_days
+            note = ("STALE: " + (state.last_error[:70] if state.last_error
+                                 else f"last fetched {age} days ago")) if stale else "ok"
+            if state.sample:
+                note = "sample"
+            shown = "-" if pd.isna(last) else last.date().isoformat()
+            print(f"{sid:<19}{state.source:<11}{'quarterly':<11}{shown:<12}"
+                  f"{state.last_success.strftime('%Y-%m-%d %H:%M'):<18}{note}")
     return 0
 
 
@@ -142,7 +168,7 @@ def doctor_command(config: Config) -> int:
     try:
         services = Services.from_config(config)
     except ReportgenError as exc:
-        _check(False, "FRED API key", str(exc))
+        _check(False, "configuration", str(exc))
         return 1
     results.append(_check(True, "configuration", str(config.source_file or "defaults")))
     results.append(_check(True, "content", _content_origin(config)))
@@ -162,6 +188,14 @@ def doctor_command(config: Config) -> int:
     results.append(_reach(lambda: nyfed.get(
         f"{services.nyfed_url.rstrip('/')}/api/rates/secured/sofr/last/1.json", "SOFR"),
         f"New York Fed {services.nyfed_url}"))
+    sec = services.sec_http
+    if sec is None:
+        print(f"skip  SEC EDGAR: {SEC_SKIPPED}")
+    elif catalog.companies:
+        first = next(iter(catalog.companies.values()))
+        results.append(_reach(lambda: sec.get(edgar.concept_url(
+            services.sec_url, first.cik, "NetCashProvidedByUsedInOperatingActivities"),
+            first.id), f"SEC EDGAR {services.sec_url} (User-Agent {sec.user_agent!r})"))
     fc = shutil.which("fc-list")
     families = subprocess.run([fc, ":", "family"], capture_output=True, text=True,
                               check=False).stdout if fc else ""

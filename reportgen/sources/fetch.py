@@ -12,6 +12,9 @@ Per series, by catalog source:
 - fred, without a key: the keyless CSV from `revision_window_days` before the last stored
   observation (everything on a first fetch); only changed values are written.
 - nyfed: one request per endpoint for all of its series, from the same window.
+- SEC EDGAR: one request per company of the catalog for all of its facts (the answer has no
+  window); only facts not stored yet are written. Skipped, and said so, without a
+  User-Agent naming who asks (SEC's fair-access rules).
 - csv: the user's files, read whole and validated.
 
 Series are fetched on several threads; the services' rate budgets are shared, and each
@@ -32,19 +35,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from reportgen.catalog import Catalog, Indicator
+from reportgen.catalog import Catalog, Company, Indicator
 from reportgen.config import Config
 from reportgen.errors import CatalogError, ConfigError, ReportgenError, SourceError
-from reportgen.sources import fredgraph, nyfed, usercsv
+from reportgen.sources import edgar, fredgraph, nyfed, usercsv
 from reportgen.sources.fred import FredClient, check_key
 from reportgen.sources.net import Http, HttpSettings, RateBudget
-from reportgen.store import FetchRecord, Store
+from reportgen.store import FetchRecord, Store, filer_id
 
 log = logging.getLogger(__name__)
 
 SOURCE_TZ = ZoneInfo("America/New_York")  # FRED and the New York Fed date their data in US time
 CALENDAR_FREQUENCIES = ("monthly", "quarterly")  # where a release calendar dates values
 Progress = Callable[[str], None]
+SEC_SKIPPED = ("no User-Agent: SEC's fair-access rules want a name and a contact e-mail; set "
+               "data.sec_user_agent or REPORTGEN_SEC_USER_AGENT, e.g. \"Acme Research "
+               "admin@acme.com\", to read the AI spenders' capex and debt from their filings")
 
 
 def source_today() -> dt.date:
@@ -62,6 +68,8 @@ class Services:
     fred_http: Http
     nyfed_http: Http
     fred: FredClient | None
+    sec_url: str = ""
+    sec_http: Http | None = None  # None: no User-Agent, SEC EDGAR is not asked
 
     @classmethod
     def from_config(cls, config: Config) -> Services:
@@ -77,15 +85,28 @@ class Services:
                          settings, secrets=(key,))
         nyfed_http = Http("New York Fed", RateBudget(data.nyfed_per_second, 600), settings)
         api_url = os.environ.get("REPORTGEN_FRED_API_URL") or data.fred_api_url
+        env_agent = os.environ.get("REPORTGEN_SEC_USER_AGENT", "").strip()
+        agent = env_agent or data.sec_user_agent.strip()
+        sec_http = None
+        if agent:
+            agent = edgar.check_user_agent(agent, "REPORTGEN_SEC_USER_AGENT" if env_agent else
+                                           f"{config.source_file or 'config'}: "
+                                           "data.sec_user_agent")
+            sec_http = Http("SEC EDGAR", RateBudget(data.sec_per_second, 600), settings,
+                            user_agent=agent, compressed=True)
         return cls(
             fred_key=key, fred_api_url=api_url,
             fred_csv_url=os.environ.get("REPORTGEN_FRED_CSV_URL") or data.fred_csv_url,
             nyfed_url=os.environ.get("REPORTGEN_NYFED_URL") or data.nyfed_url,
             fred_http=fred_http, nyfed_http=nyfed_http,
-            fred=FredClient(key, api_url, fred_http) if key else None)
+            fred=FredClient(key, api_url, fred_http) if key else None,
+            sec_url=os.environ.get("REPORTGEN_SEC_URL") or data.sec_url, sec_http=sec_http)
 
     def requests(self) -> dict[str, int]:
-        return {"FRED": self.fred_http.requests, "New York Fed": self.nyfed_http.requests}
+        counts = {"FRED": self.fred_http.requests, "New York Fed": self.nyfed_http.requests}
+        if self.sec_http is not None:
+            counts["SEC EDGAR"] = self.sec_http.requests
+        return counts
 
 
 @dataclass
@@ -97,6 +118,7 @@ class FetchReport:
     failed: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # a source left out, and why
     requests: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -111,6 +133,8 @@ class FetchReport:
                 self.absent.append(name)
             elif outcome == "error":
                 self.errors[name] = str(detail)
+            elif outcome == "skipped":
+                self.skipped[name] = str(detail)
             else:
                 self.failed[name] = str(detail)
 
@@ -121,12 +145,13 @@ class FetchReport:
 
 @dataclass
 class _Job:
-    """One unit of fetching: a FRED series, a New York Fed endpoint, a user file."""
+    """One unit of fetching: a FRED series, a New York Fed endpoint, a filer, a user file."""
 
     name: str
     series: list[Indicator]
     run: Callable[[], None]
     source: str
+    logged: tuple[str, ...] = ()  # store ids whose fetch state it records, beyond `series`
 
 
 Clock = Callable[[], dt.datetime]
@@ -230,6 +255,17 @@ class Fetcher:
                                               record, window_start=window)
             self.report.add("written" if written else "unchanged", ind.id, written)
 
+    def _sec(self, company: Company) -> None:
+        http = self.svc.sec_http
+        assert http is not None
+        started, before = self.clock(), http.requests
+        facts = edgar.fetch_company(http, self.svc.sec_url, company,
+                                    self.catalog.filer_tags(company), self.today)
+        record = self._record(filer_id(company.id), "sec", started, "ok",
+                              http.requests - before)
+        written = self.store.merge_facts(company.id, facts, record, company.title)
+        self.report.add("written" if written else "unchanged", filer_id(company.id), written)
+
     def _user_series(self, ind: Indicator) -> None:
         started = self.clock()
         path = self.config.path(ind.path or "")
@@ -256,7 +292,10 @@ class Fetcher:
     def plan(self, only: set[str] | None = None, local_only: bool = False) -> list[_Job]:
         """The jobs of one fetch; `local_only` keeps the user's files (no network)."""
         jobs = self._plan(only)
-        return [j for j in jobs if j.source == "csv"] if local_only else jobs
+        if not local_only:
+            return jobs
+        self.report.skipped.clear()  # no source is asked anyway
+        return [j for j in jobs if j.source == "csv"]
 
     def _plan(self, only: set[str] | None) -> list[_Job]:
         jobs: list[_Job] = []
@@ -279,6 +318,13 @@ class Fetcher:
                 jobs.append(_Job(ind.id, [ind], lambda i=ind: self._user_series(i), "csv"))
         for name, inds in endpoints.items():
             jobs.append(_Job(name, inds, lambda n=name, i=inds: self._nyfed(n, i), "nyfed"))
+        if not only and self.catalog.companies:
+            if self.svc.sec_http is None:
+                self.report.add("skipped", "SEC EDGAR", SEC_SKIPPED)
+            else:
+                for company in self.catalog.companies.values():
+                    sid = filer_id(company.id)
+                    jobs.append(_Job(sid, [], lambda c=company: self._sec(c), "sec", (sid,)))
         if not only:
             for name, spec in self.catalog.tables.items():
                 jobs.append(_Job(f"table {name}", [], lambda n=name, s=spec: self._user_table(
@@ -295,8 +341,10 @@ class Fetcher:
             outcome, message = "error", str(exc)
             if isinstance(exc, CatalogError) and job.series:
                 message += f"; fix or remove the entry at {self.catalog.where(job.series[0].id)}"
-            if isinstance(exc, ConfigError):
-                self.svc.fred_http.down = exc
+            if isinstance(exc, ConfigError):  # asking again cannot help: stop asking
+                http = self.svc.sec_http if job.source == "sec" else self.svc.fred_http
+                if http is not None:
+                    http.down = exc
         except SourceError as exc:
             # A user's own file is input to fix; a source's bad answer is a failed fetch.
             outcome = "error" if job.source == "csv" else "failed"
@@ -307,11 +355,11 @@ class Fetcher:
             log.exception("fetch of %s failed unexpectedly", job.name)
             outcome, message = "failed", f"{job.name}: unexpected {type(exc).__name__}: {exc}"
         message = self.svc.fred_http.redact(message)
-        for ind in job.series or []:
-            self.report.add(outcome, ind.id, message)
-            self.store.log_only(self._record(ind.id, job.source, started, "error",
+        for sid in [ind.id for ind in job.series] + list(job.logged):
+            self.report.add(outcome, sid, message)
+            self.store.log_only(self._record(sid, job.source, started, "error",
                                            message=message))
-        if not job.series:
+        if not job.series and not job.logged:
             self.report.add(outcome, job.name, message)
 
     def run(self, only: set[str] | None = None, progress: Progress = lambda _: None,

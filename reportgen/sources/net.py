@@ -1,8 +1,9 @@
 """HTTP for the sources: timeouts, a shared rate budget, retries, and no secrets in errors.
 
-Every request of a service (FRED, the New York Fed) goes through one `Http`, shared by the
-fetch threads, so the service's limits hold for the whole process: FRED allows about two
-requests a second and 120 a minute per key, and answers bursts with 429 at once.
+Every request of a service (FRED, the New York Fed, SEC EDGAR) goes through one `Http`,
+shared by the fetch threads, so the service's limits hold for the whole process: FRED allows
+about two requests a second and 120 a minute per key, and answers bursts with 429 at once;
+SEC allows ten a second and wants a User-Agent naming who asks.
 
 - Timeouts on every request (connect and read).
 - Retries with exponential backoff and full jitter on timeouts, dropped connections, 429
@@ -16,6 +17,7 @@ requests a second and 120 a minute per key, and answers bursts with 429 at once.
 from __future__ import annotations
 
 import email.utils
+import gzip
 import http.client
 import logging
 import random
@@ -26,6 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections import deque
 from dataclasses import dataclass
 
@@ -96,11 +99,14 @@ class Http:
     """One service's HTTP: its rate budget, retry policy, request count and secrets."""
 
     def __init__(self, name: str, budget: RateBudget, settings: HttpSettings,
-                 secrets: tuple[str, ...] = ()) -> None:
+                 secrets: tuple[str, ...] = (), user_agent: str = "",
+                 compressed: bool = False) -> None:
         self.name = name
         self.budget = budget
         self.settings = settings
         self.secrets = tuple(s for s in secrets if s)
+        self.user_agent = user_agent or f"reportgen/{__version__}"
+        self.compressed = compressed  # ask for gzip: SEC's company facts are megabytes of JSON
         self.requests = 0
         self._count_lock = threading.Lock()
         # Set when asking again is pointless (host unreachable, key rejected): every later
@@ -172,9 +178,16 @@ class Http:
 
     def _once(self, url: str) -> bytes:
         request = urllib.request.Request(url, headers={
-            "User-Agent": f"reportgen/{__version__}", "Accept-Encoding": "identity"})
+            "User-Agent": self.user_agent,
+            "Accept-Encoding": "gzip" if self.compressed else "identity"})
         with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
-            return response.read()  # http.client raises IncompleteRead on a short body
+            body = response.read()  # http.client raises IncompleteRead on a short body
+            if response.headers.get("Content-Encoding", "").lower() != "gzip":
+                return body
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            raise ConnectionError("compressed answer cut short or corrupt") from None
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter (AWS architecture blog's recipe)."""

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from reportgen.catalog import Catalog, load_catalog
+from reportgen.catalog import Catalog, Company, load_catalog
 from reportgen.content import builtin
+from reportgen.store import Fact
 
 SAMPLE_END: dt.date = dt.date(2026, 11, 20)
 
@@ -279,3 +280,82 @@ def sample_tables() -> dict[str, pd.DataFrame]:
     """The synthetic table inputs (index constituents, private-credit loan marks)."""
     return {name: pd.read_csv(TABLES_DIR / file, parse_dates=["date"])
             for name, file in TABLES.items()}
+
+
+def sample_filings(catalog: Catalog | None = None) -> dict[str, list[Fact]]:
+    """SYNTHETIC facts in the shape of SEC's company facts, for each company of the catalog
+    that the spec's [filings] describes (see the spec for how they are drawn)."""
+    if catalog is None:
+        catalog = load_catalog(builtin())
+    spec = _spec().get("filings", {})
+    return {cid: _filer_facts(company, spec[cid], spec, catalog)
+            for cid, company in catalog.companies.items() if cid in spec}
+
+
+def _quarter_ends(fiscal_year_end: int, first: pd.Timestamp) -> pd.DatetimeIndex:
+    """Fiscal quarter ends (month ends) of whole fiscal years from `first` to SAMPLE_END."""
+    months = {(fiscal_year_end - 3 * k - 1) % 12 + 1 for k in range(4)}
+    ends = pd.date_range(first, pd.Timestamp(SAMPLE_END), freq="ME")
+    ends = ends[ends.month.isin(sorted(months))]
+    while len(ends) and _fiscal_quarter(ends[0], fiscal_year_end) != 1:
+        ends = ends[1:]
+    return ends
+
+
+def _fiscal_quarter(end: pd.Timestamp, fiscal_year_end: int) -> int:
+    return (end.month - fiscal_year_end - 1) % 12 // 3 + 1
+
+
+def _quarterly(cid: str, concept: str, raw: list[list[Any]], ends: pd.DatetimeIndex,
+               events: bool, noise_sd: float) -> np.ndarray:
+    """USD bn per quarter (NaN before the first anchor)."""
+    if events:
+        starts = ends - pd.offsets.MonthBegin(3)
+        out = np.zeros(len(ends))
+        for when, amount in raw:
+            hit = (starts <= pd.Timestamp(when)) & (pd.Timestamp(when) <= ends)
+            out[hit] += float(amount)
+        return out
+    values = _path(raw, ends)
+    values[ends < pd.Timestamp(raw[0][0])] = np.nan
+    if noise_sd > 0:
+        rng = np.random.default_rng(zlib.crc32(f"{cid}.{concept}".encode()))
+        values = values * np.exp(rng.standard_normal(len(ends)) * noise_sd)
+    return values
+
+
+def _filer_facts(company: Company, cspec: dict[str, Any], spec: dict[str, Any],
+                 catalog: Catalog) -> list[Fact]:
+    fye = int(cspec["fiscal_year_end"])
+    ends = _quarter_ends(fye, pd.Timestamp(spec["start"]))
+    facts: list[Fact] = []
+    for concept in catalog.concepts.values():
+        if concept.id not in cspec:
+            continue
+        flow = concept.kind == "flow"
+        bn = _quarterly(company.id, concept.id, cspec[concept.id], ends,
+                        concept.id in spec.get("events", []),
+                        float(spec["noise_sd"]) if flow else 0.0)
+        tags = [t for t in company.alternatives(concept)[0] if not t.endswith("?")]
+        ytd, fy_start, year_total = 0.0, ends[0], []
+        for i, end in enumerate(ends):
+            k = _fiscal_quarter(end, fye)
+            if k == 1:
+                ytd, fy_start = 0.0, (end - pd.offsets.MonthBegin(3))
+                year_total = bn[i:i + 4]
+            if np.isnan(bn[i]) or (flow and not np.nansum(np.abs(year_total))):
+                continue  # not reported yet, or a line that is zero all year
+            ytd += bn[i]
+            annual = k == 4
+            filed = end + pd.Timedelta(days=int(spec["lag_10k" if annual else "lag_10q"]))
+            if filed.date() > SAMPLE_END:
+                break
+            fy = (end + pd.DateOffset(months=3 * (4 - k))).year
+            accn = f"{company.cik:010d}-{filed.year % 100:02d}-{fy % 100:02d}{k:04d}"
+            amount = ytd if flow else bn[i]
+            for tag in tags:
+                facts.append(Fact(
+                    tag, fy_start.date() if flow else None, end.date(),
+                    round(amount * 1e3 / len(tags)) * 1e6, accn, "10-K" if annual else "10-Q",
+                    filed.date(), fy, "FY" if annual else f"Q{k}"))
+    return facts

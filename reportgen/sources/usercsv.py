@@ -15,7 +15,8 @@ the report leaves that series or table out cleanly.
 
 `reportgen import` reads FRED's own CSV downloads (series id from the header) and the
 two-column `date,value` form (series id from the file name, e.g. WALCL.csv), for machines
-that cannot reach the APIs.
+that cannot reach the APIs; `--series ID` loads either under any catalog id instead
+(`reportgen import lbma_gold.csv --series GOLD`).
 """
 
 from __future__ import annotations
@@ -106,8 +107,10 @@ def read_table(path: Path, name: str, spec: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def import_file(path: Path, catalog: Catalog, today: dt.date) -> tuple[str, pd.Series]:
-    """One downloaded file: FRED's CSV (id in the header) or date,value (id = file name)."""
+def import_file(path: Path, catalog: Catalog, today: dt.date, series: str | None = None
+                ) -> tuple[str, pd.Series]:
+    """One downloaded file: FRED's CSV (id in the header) or date,value (id = file name),
+    or either under the catalog id `series` (a vendor's gold prices loaded as GOLD)."""
     text = _read(path)
     first = text.splitlines()[0] if text.strip() else ""
     cells = [c.strip() for c in next(csv.reader([first]), [])]
@@ -115,12 +118,16 @@ def import_file(path: Path, catalog: Catalog, today: dt.date) -> tuple[str, pd.S
         raise MalformedDataError(f"{path}: line 1 should be 'observation_date,SERIES' (FRED's "
                                  "download) or 'date,value'; got "
                                  f"{first[:60]!r}")
-    sid = path.stem.upper() if cells[1].lower() == "value" else cells[1]
+    if series is not None:
+        sid = series
+    else:
+        sid = path.stem.upper() if cells[1].lower() == "value" else cells[1]
     try:
         ind = catalog.indicator(sid)
     except CatalogError:
+        hint = ("pass a catalog id with --series" if series is None else
+                "`reportgen indicators` lists them")
         raise CatalogError(f"{path}: series {sid!r} is not in the indicator catalog; add it "
-                           "to catalogs/indicators.toml or rename the file to a known id"
-                           ) from None
-    body = text if cells[1].lower() != "value" else text.replace(first, f"date,{sid}", 1)
+                           f"to catalogs/indicators.toml or {hint}") from None
+    body = text.replace(first, f"date,{sid}", 1)
     return sid, parse_csv(body.encode("utf-8"), ind, str(path), today, expect_id=sid)
