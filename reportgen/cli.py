@@ -61,6 +61,9 @@ def parser() -> argparse.ArgumentParser:
                           "vintages the store lacks")
     run.add_argument("--offline", action="store_true",
                      help="build from the store without fetching first")
+    run.add_argument("--strict", action="store_true",
+                     help="if any series fails to fetch, write nothing and exit 6 (by default "
+                          "the issue is written without it, marked stale, and run exits 0)")
 
     fetch = sub.add_parser("fetch", help="bring the data store up to date (no report)")
     fetch.add_argument("--series", type=_list, default=None,
@@ -126,6 +129,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+FAILURE_WORDS = {"retired": "no longer at the source", "implausible": "implausible value",
+                 "truncated": "truncated answer", "malformed": "malformed answer",
+                 "unreachable": "source unreachable", "failed": "failed"}
+
+
 def _human(n: int) -> str:
     if n < 1024:
         return f"{n} B"
@@ -148,7 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                    timeout=config.schedule.lock_timeout),
           console.status("Starting", spinner="dots") as status):
         result = build(config, issue_date, progress=lambda msg: status.update(msg),
-                       as_of=args.as_of, fetch=not (args.offline or args.as_of))
+                       as_of=args.as_of, fetch=not (args.offline or args.as_of),
+                       strict=args.strict)
     out = Console()
     if result.fallback:  # said even with --quiet: nobody should mistake this for real data
         out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
@@ -158,10 +167,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.sample and not result.fallback:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
-    if result.stale:
-        out.print(f"[yellow]{len(result.stale)} series could not be updated and are shown as "
-                  f"last stored (marked in the report): {', '.join(result.stale[:10])}"
-                  f"{' ...' if len(result.stale) > 10 else ''}[/]")
+    failed = result.fetch.failed if result.fetch is not None else {}
+    if failed:
+        kinds = result.fetch.kinds
+        names = [f"{sid} ({FAILURE_WORDS.get(kinds.get(sid, ''), 'failed')})"
+                 for sid in sorted(failed)]
+        out.print(f"[yellow]WARNING: {len(failed)} series failed this run and are shown as last "
+                  f"stored, named in the data appendix: {', '.join(names[:10])}"
+                  f"{' ...' if len(names) > 10 else ''} (details above; --strict makes this "
+                  "an error)[/]", highlight=False, soft_wrap=True)
+    stale = [sid for sid in result.stale if sid not in failed]
+    if stale:
+        out.print(f"[yellow]{len(stale)} series could not be updated and are shown as "
+                  f"last stored (marked in the report): {', '.join(stale[:10])}"
+                  f"{' ...' if len(stale) > 10 else ''}[/]")
     out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
     for f in shown:

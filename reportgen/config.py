@@ -60,7 +60,10 @@ class DataConfig:
                              "CSV download (env REPORTGEN_FRED_CSV_URL).")
     nyfed_url: str = _opt("https://markets.newyorkfed.org", "New York Fed Markets API base URL "
                           "(env REPORTGEN_NYFED_URL).")
-    timeout: int = _opt(20, "Seconds to wait for any one answer from a source.", minimum=1)
+    timeout: int = _opt(20, "Seconds any one request to a source may take in all (connect, "
+                        "headers and the whole answer), not per read.", minimum=1)
+    max_response_mb: float = _opt(32.0, "Largest answer accepted from a source, in MB; a "
+                                  "larger one is refused as it arrives.", minimum=0.001)
     retries: int = _opt(4, "Retries after a timeout, a dropped connection, 429 or 5xx "
                         "(with exponential backoff and jitter; Retry-After is honoured).",
                         minimum=0)

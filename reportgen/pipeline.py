@@ -176,11 +176,13 @@ def _what_changed(config: Config, content: Content, store: Any, analysis: signal
 
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
-          as_of: dt.date | None = None, fetch: bool = True) -> BuildResult:
+          as_of: dt.date | None = None, fetch: bool = True, strict: bool = False
+          ) -> BuildResult:
     """Write one issue: every configured language and format, published atomically.
 
     `as_of` (default: the issue date) is the date the data are read as known on; `fetch`
-    brings the store up to date first (live data only).
+    brings the store up to date first (live data only); `strict` stops the build, before
+    anything is written, when any series failed to fetch.
     """
     rebuilt = as_of is not None
     as_of = as_of or issue_date
@@ -199,7 +201,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     t = lap("content", t0)
 
     progress("Loading data")
-    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress)
+    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress,
+                              strict=strict)
     store = gathered.store
     try:
         snapshot = store.snapshot(as_of, config.data.stale_after_days)
@@ -279,6 +282,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                    "as_of": as_of.isoformat(), "fallback": gathered.fallback,
                    "stale": {sid: _stale_entry(snapshot.provenance[sid])
                              for sid in snapshot.stale()},
+                   "failed": sorted(gathered.report.failed) if gathered.report else [],
                    "signals": {k: v.to_json() for k, v in analysis.signals.items()},
                    "changes": asdict(analysis.changes)}
         publish.write_json(staging / publish.SIGNALS_FILE, payload)
@@ -302,7 +306,7 @@ def _stale_entry(prov: Any) -> dict[str, str | None]:
     return {"last_fetched": prov.fetched_at.isoformat(timespec="seconds")
             if prov.fetched_at else None,
             "last_observation": prov.last_date.isoformat() if prov.last_date else None,
-            "error": prov.last_error or None}
+            "error": prov.last_error or None, "failure": prov.failure or None}
 
 
 def _chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Any

@@ -61,12 +61,16 @@ def test_unreachable_sources_mark_stale_series_and_the_run_goes_on(live):
         for k in env:
             del os.environ[k]
     assert r.returncode == 0, r.stderr
-    assert "could not be updated" in r.stdout and "WARNING" not in r.stdout
+    assert "45 series failed this run" in r.stdout and "BAA10Y (source unreachable)" in r.stdout
+    assert "SAMPLE" not in r.stdout and "no source could be reached" not in r.stdout
+    # one line per distinct problem, not one per series
+    assert r.stderr.count("unreachable (connection refused)") == 2, r.stderr
     html, payload = issue(folder, "2026-11-24")
     assert not payload["sample"]
     walcl = payload["stale"]["WALCL"]
     assert walcl["last_observation"] and walcl["last_fetched"].startswith("20")
-    assert "unreachable" in walcl["error"]
+    assert "unreachable" in walcl["error"] and walcl["failure"] == "unreachable"
+    assert "WALCL" in payload["failed"] and len(payload["failed"]) == 45
     assert 'class="stale-banner"' in html
     assert "Not updated in this issue: " in html and "WALCL (last fetched" in html
     assert 'class="flag stale"' in html  # the appendix row

@@ -128,4 +128,4 @@ def test_a_corrupt_store_is_a_clear_error(tmp_path):
     (tmp_path / "data" / "reportgen.sqlite").write_bytes(b"this is not a database" * 100)
     r = run_cli("indicators", cwd=tmp_path)
     assert r.returncode != 0
-    assert "cannot open the store" in r.stderr and "reportgen.sqlite" in r.stderr
+    assert "the store is damaged" in r.stderr and "reportgen.sqlite" in r.stderr
