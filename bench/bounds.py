@@ -5,8 +5,9 @@ and a huge answer.
   `observation_date,DGS2`, dates cycling over 1990-2026 with one value each, so the file
   is the same 13,000 observations over and over, 230 MB), runs `reportgen import` on it in
   a subprocess and prints its wall time and peak resident memory (target: under 300 MB).
-- drip: a loopback server that sends one byte a second; prints how long one request is
-  held with `data.timeout = 3` and no retries (target: about 3 s, not minutes).
+- drip: a loopback server that sends one byte a second; prints how long `reportgen fetch`
+  of one series takes with `data.timeout = 3` and no retries (target: about 3 s plus
+  start-up, not minutes).
 - huge: a loopback server that answers 300 MB; prints the time and the peak memory of a
   fetch refused by `data.max_response_mb` (default 32).
 
@@ -141,8 +142,8 @@ def bench_network() -> None:
             seconds, peak, said = child_peak_mb(fetch, work, 120)
             server.close()
             said = " / ".join(said.splitlines()[-2:])[:200]
-            print(f"{name}, data.timeout = 3: request held {seconds:.1f} s, peak {peak:.0f} MB"
-                  f" RSS; {said}")
+            print(f"{name}, data.timeout = 3, no retry: `fetch` took {seconds:.1f} s in all, "
+                  f"peak {peak:.0f} MB RSS; it said: {said}")
 
 
 def main() -> None:

@@ -291,8 +291,9 @@ class Http:
                 log.info("%s: %s: %s; retry %d of %d in %.1f s", self.name, what,
                          self.redact(last), attempt + 1, self.settings.retries, pause)
                 time.sleep(pause)
-        message = (f"{self.name}: {what}: {self.redact(last)} after "
-                   f"{self.settings.retries + 1} attempts ({shown})")
+        tries = self.settings.retries + 1
+        message = (f"{self.name}: {what}: {self.redact(last)} after {tries} "
+                   f"attempt{'s' if tries > 1 else ''} ({shown})")
         if last == "HTTP 429":
             raise RateLimitedError(message + "; the service's rate limit was hit, try later")
         raise SourceUnavailableError(message)
