@@ -234,8 +234,12 @@ class _Cursor:
             raise
 
     def __iter__(self) -> Iterator[tuple]:
-        while (row := self._guard(self._cursor.fetchone)) is not None:
-            yield row  # type: ignore[misc]
+        try:
+            yield from self._cursor
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise _damaged(self._path, exc) from None
+            raise
 
     def fetchone(self) -> tuple | None:
         return self._guard(self._cursor.fetchone)  # type: ignore[return-value]
