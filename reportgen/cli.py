@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
                           "vintages the store lacks")
     run.add_argument("--offline", action="store_true",
                      help="build from the store without fetching first")
+    run.add_argument("--strict", action="store_true",
+                     help="if any series fails to fetch, write nothing and exit 6 (by default "
+                          "the issue is written without it, marked stale, and run exits 0)")
 
     fetch = sub.add_parser("fetch", help="bring the data store up to date (no report)")
     fetch.add_argument("--series", type=_list, default=None,
@@ -130,10 +133,19 @@ def parser() -> argparse.ArgumentParser:
                                         "where it came from (default, file, env, flag)")
     cfg.add_argument("--config", type=Path, default=None)
 
+    secs = sub.add_parser("sections", help="every section in reading order, with where it "
+                                           "comes from (built-in, workspace or package)")
+    secs.add_argument("--config", type=Path, default=None)
+
     init = sub.add_parser("init", help="start a workspace: a commented reportgen.toml, data/, "
                                        "notes/ and a README on overriding the built-in content")
     init.add_argument("folder", type=Path, nargs="?", default=Path("."), metavar="DIR")
     return p
+
+
+FAILURE_WORDS = {"retired": "no longer at the source", "implausible": "implausible value",
+                 "truncated": "truncated answer", "malformed": "malformed answer",
+                 "unreachable": "source unreachable", "failed": "failed"}
 
 
 def _human(n: int) -> str:
@@ -158,7 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                    timeout=config.schedule.lock_timeout),
           console.status("Starting", spinner="dots") as status):
         result = build(config, issue_date, progress=lambda msg: status.update(msg),
-                       as_of=args.as_of, fetch=not (args.offline or args.as_of))
+                       as_of=args.as_of, fetch=not (args.offline or args.as_of),
+                       strict=args.strict)
     out = Console()
     if result.fallback:  # said even with --quiet: nobody should mistake this for real data
         out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
@@ -168,10 +181,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.sample and not result.fallback:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
-    if result.stale:
-        out.print(f"[yellow]{len(result.stale)} series could not be updated or have stopped "
-                  f"updating, and are marked in the report: {', '.join(result.stale[:10])}"
-                  f"{' ...' if len(result.stale) > 10 else ''}[/]")
+    failed = result.fetch.failed if result.fetch is not None else {}
+    if failed:
+        kinds = result.fetch.kinds
+        names = [f"{sid} ({FAILURE_WORDS.get(kinds.get(sid, ''), 'failed')})"
+                 for sid in sorted(failed)]
+        out.print(f"[yellow]WARNING: {len(failed)} series failed this run and are shown as last "
+                  f"stored, named in the data appendix: {', '.join(names[:10])}"
+                  f"{' ...' if len(names) > 10 else ''} (details above; --strict makes this "
+                  "an error)[/]", highlight=False, soft_wrap=True)
+    stale = [sid for sid in result.stale if sid not in failed]
+    if stale:
+        out.print(f"[yellow]{len(stale)} series could not be updated or have stopped "
+                  f"updating, and are marked in the report: {', '.join(stale[:10])}"
+                  f"{' ...' if len(stale) > 10 else ''}[/]")
     out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
     for f in shown:
@@ -300,6 +323,21 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sections(args: argparse.Namespace) -> int:
+    from reportgen.catalog import load_catalog
+    from reportgen.sections import load_registry
+
+    config = load_config(args.config)
+    paths = config.content
+    registry = load_registry(paths, load_catalog(paths))
+    for s in registry:
+        number = f"{s.number}." if s.number else "-"
+        steps = "+".join(x for x, f in (("compute", s.compute), ("views", s.views)) if f)
+        print(f"{number:>4} {s.id:<12} {s.title[:48]:<48} {s.origin:<12} "
+              f"{len(s.charts)} chart(s){', ' + steps if steps else ''}")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from reportgen.workspace import init_workspace
 
@@ -321,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                     "publish": cmd_publish,
                     "serve": cmd_serve, "config": cmd_config, "fetch": cmd_fetch,
                     "import": cmd_import, "indicators": cmd_indicators,
-                    "doctor": cmd_doctor, "init": cmd_init}
+                    "doctor": cmd_doctor, "init": cmd_init, "sections": cmd_sections}
         return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)

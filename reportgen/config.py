@@ -81,7 +81,10 @@ class DataConfig:
     sec_user_agent: str = _opt("", "Who is asking, for SEC's fair-access rules: a name and a "
                                "contact e-mail, e.g. \"Acme Research admin@acme.com\" (env "
                                "REPORTGEN_SEC_USER_AGENT). Without one SEC EDGAR is not asked.")
-    timeout: int = _opt(20, "Seconds to wait for any one answer from a source.", minimum=1)
+    timeout: int = _opt(20, "Seconds any one request to a source may take in all (connect, "
+                        "headers and the whole answer), not per read.", minimum=1)
+    max_response_mb: float = _opt(32.0, "Largest answer accepted from a source, in MB; a "
+                                  "larger one is refused as it arrives.", minimum=0.001)
     retries: int = _opt(4, "Retries after a timeout, a dropped connection, 429 or 5xx "
                         "(with exponential backoff and jitter; Retry-After is honoured).",
                         minimum=0)

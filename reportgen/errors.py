@@ -5,10 +5,19 @@
     +-- CatalogError               a bad indicator, event or chart catalog entry
     +-- SourceError                data could not be had
     |   +-- RateLimitedError       the source said 429 / too many requests
-    |   +-- SourceUnavailableError timeouts, connection refused, 5xx
+    |   +-- SourceUnavailableError timeouts, connection refused, 5xx, too slow an answer
+    |   +-- RetiredSeriesError     the source says the series does not exist (any more)
+    |   +-- ResponseTooLargeError  an answer larger than data.max_response_mb
+    |   +-- StoreDamagedError      the store's file is corrupt
     |   +-- MalformedDataError     the answer or file was not what it should be
+    |       +-- ImplausibleDataError  a value outside the series' plausible bounds
+    |       +-- TruncatedAnswerError  an answer lacking observations already stored
     +-- RenderError                a template, chart or PDF could not be produced
     +-- PublishError               outputs could not be written
+    +-- PartialDataError           `run --strict`: some series failed, nothing was written
+
+`exit_code` is what the command line returns (the README's "Exit codes" table); `failure`
+is how a series' failed fetch is recorded in the store and named in the report.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ class ReportgenError(Exception):
     """Base class: the message is complete and fit for one line of output."""
 
     exit_code = 1
+    failure = "failed"
 
 
 class ConfigError(ReportgenError):
@@ -33,15 +43,35 @@ class SourceError(ReportgenError):
 
 
 class RateLimitedError(SourceError):
-    pass
+    failure = "unreachable"
 
 
 class SourceUnavailableError(SourceError):
+    failure = "unreachable"
+
+
+class RetiredSeriesError(SourceError):
+    failure = "retired"
+
+
+class ResponseTooLargeError(SourceError):
+    failure = "malformed"
+
+
+class StoreDamagedError(SourceError):
     pass
 
 
 class MalformedDataError(SourceError):
-    pass
+    failure = "malformed"
+
+
+class ImplausibleDataError(MalformedDataError):
+    failure = "implausible"
+
+
+class TruncatedAnswerError(MalformedDataError):
+    failure = "truncated"
 
 
 class RenderError(ReportgenError):
@@ -50,3 +80,7 @@ class RenderError(ReportgenError):
 
 class PublishError(ReportgenError):
     exit_code = 5
+
+
+class PartialDataError(ReportgenError):
+    exit_code = 6

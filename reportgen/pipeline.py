@@ -31,7 +31,7 @@ from reportgen.layout import Issue
 from reportgen.narrative import Narrator, state_word
 from reportgen.narrative.commentary import load_notes
 from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
-from reportgen.sections import Registry, load_registry, select
+from reportgen.sections import Registry, Section, load_registry, select
 from reportgen.signals.changes import Changes, compare
 from reportgen.signals.scorecard import load_scorecards
 from reportgen.store import Snapshot
@@ -176,11 +176,12 @@ def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot:
 # ------------------------------------------------------------------------------- write
 
 def section_views(content: Content, analysis: signals.Analysis, narrator: Narrator,
-                  snapshot: Snapshot, issue: IssueInfo) -> dict[str, dict[str, Any]]:
+                  snapshot: Snapshot, issue: IssueInfo, sections: list[Section]
+                  ) -> dict[str, dict[str, Any]]:
     """Each section's own view in one language (empty for sections without one)."""
     out = {}
     cover = tuple(content.registry.cover_signals())
-    for section in content.registry:
+    for section in sections:
         if section.views is None:
             out[section.id] = {}
             continue
@@ -190,9 +191,36 @@ def section_views(content: Content, analysis: signals.Analysis, narrator: Narrat
     return out
 
 
-def _context(config: Config, content: Content, locale: Locale, medium: str,
-             analysis: signals.Analysis, chart_view: dict, narrator: Narrator,
-             views: dict, notes: dict, issue: Issue, created: dt.datetime) -> dict:
+@dataclass
+class Edition:
+    """One language's words for the chosen sections, shared by its HTML and its PDF."""
+
+    locale: Locale
+    narrator: Narrator
+    sections: list[Section]
+    charts: dict[str, dict[str, Any]]
+    views: dict[str, dict[str, Any]]
+    notes: dict[str, Any]
+
+
+def prepare_edition(config: Config, content: Content, lang: str, analysis: signals.Analysis,
+                    snapshot: Snapshot, drawn: list[charts.DrawnChart], issue: Issue,
+                    info: IssueInfo, sections: list[Section] | None = None) -> Edition:
+    """The views of one language: chart captions, each section's view, the notes."""
+    sections = content.registry.sections if sections is None else sections
+    narrator = content.narrator(lang, analysis)
+    chart_view = chart_views([c for s in sections for c in s.charts], content.style, analysis,
+                             drawn, narrator, events(content), snapshot.provenance)
+    views = section_views(content, analysis, narrator, snapshot, info, sections)
+    notes = load_notes(config.notes_dir, issue.date, [s.id for s in sections], lang,
+                       content.locales[lang].fallbacks)
+    return Edition(content.locales[lang], narrator, sections, chart_view, views, notes)
+
+
+def _context(config: Config, content: Content, edition: Edition, medium: str,
+             analysis: signals.Analysis, chart_view: dict, issue: Issue,
+             created: dt.datetime) -> dict:
+    locale, narrator = edition.locale, edition.narrator
     fmt, lang = narrator.fmt, locale.code
     names = {code: loc.name for code, loc in content.locales.items()}
     return {
@@ -207,38 +235,54 @@ def _context(config: Config, content: Content, locale: Locale, medium: str,
         "other_languages": [{"code": x, "name": name, "href": issue.html_name(x)}
                             for x, name in names.items() if x != lang],
         "pdf_href": issue.pdf_name(lang) if "pdf" in config.report.formats else None,
-        "sample": analysis.sample, "analysis": analysis, "sections": content.registry.sections,
-        "results": analysis.sections, "views": views, "notes": notes,
+        "sample": analysis.sample, "analysis": analysis, "sections": edition.sections,
+        "results": analysis.sections, "views": edition.views, "notes": edition.notes,
         "charts": chart_view, "n": narrator, "fmt": fmt, "t": locale.gettext,
         "state_word": lambda s: state_word(locale.translations, s),
     }
+
+
+def render_edition(config: Config, content: Content, edition: Edition, medium: str,
+                   analysis: signals.Analysis, issue: Issue, created: dt.datetime) -> str:
+    """One language's document for the web (`html`) or for PDF layout (`pdf`)."""
+    chart_view = edition.charts
+    if medium == "pdf" and config.report.pdf_charts == "png":
+        chart_view = {k: {**v, "src": v["src"].removesuffix(".svg") + ".png"}
+                      if "src" in v else v for k, v in chart_view.items()}
+    ctx = _context(config, content, edition, medium, analysis, chart_view, issue, created)
+    return render.render_html(edition.locale.env, REPORT_TEMPLATE, ctx)
+
+
+def render_sections(config: Config, content: Content, analysis: signals.Analysis,
+                    snapshot: Snapshot, lang: str, section_ids: list[str],
+                    medium: str = "html", drawn: list[charts.DrawnChart] = (),
+                    info: IssueInfo | None = None) -> str:
+    """Some sections alone, as one document: for a meeting, or to check one section's
+    words against a fixture analysis without building a whole issue."""
+    picked = select(content.registry, section_ids).sections
+    issue = Issue(config.output_dir, analysis.as_of)
+    info = info or IssueInfo(previous_date=analysis.as_of - dt.timedelta(
+        days=PREVIOUS_ISSUE_DAYS))
+    edition = prepare_edition(config, content, lang, analysis, snapshot, list(drawn), issue,
+                              info, picked)
+    return render_edition(config, content, edition, medium, analysis, issue,
+                          dt.datetime.now(dt.UTC))
 
 
 def write_editions(config: Config, content: Content, analysis: signals.Analysis,
                    snapshot: Snapshot, drawn: list[charts.DrawnChart], staging: Path,
                    issue: Issue, info: IssueInfo) -> tuple[set[str], list[render.PdfJob]]:
     """The HTML of every language (and the print HTML the PDFs are laid out from)."""
-    formats = config.report.formats
     created = dt.datetime.now(dt.UTC)
     keep: set[str] = set()
     pdf_jobs = []
-    for lang, locale in content.locales.items():
-        narrator = content.narrator(lang, analysis)
-        chart_view = chart_views(content.registry.charts(), content.style, analysis, drawn,
-                                 narrator, events(content), snapshot.provenance)
-        print_view = chart_view if config.report.pdf_charts == "svg" else {
-            k: {**v, "src": v["src"].removesuffix(".svg") + ".png"} if "src" in v else v
-            for k, v in chart_view.items()}
-        views = section_views(content, analysis, narrator, snapshot, info)
-        notes = load_notes(config.notes_dir, issue.date, content.registry.ids(), lang,
-                           locale.fallbacks)
+    for lang in content.locales:
+        edition = prepare_edition(config, content, lang, analysis, snapshot, drawn, issue,
+                                  info)
         for medium in ("html", "pdf"):
-            if medium not in formats:
+            if medium not in config.report.formats:
                 continue
-            ctx = _context(config, content, locale, medium, analysis,
-                           chart_view if medium == "html" else print_view, narrator, views,
-                           notes, issue, created)
-            html = render.render_html(locale.env, REPORT_TEMPLATE, ctx)
+            html = render_edition(config, content, edition, medium, analysis, issue, created)
             name = issue.html_name(lang) if medium == "html" else issue.print_name(lang)
             (staging / name).write_text(html, encoding="utf-8")
             if medium == "html":
@@ -251,13 +295,15 @@ def write_editions(config: Config, content: Content, analysis: signals.Analysis,
 
 
 def signals_payload(analysis: signals.Analysis, snapshot: Snapshot, issue: Issue,
-                    as_of: dt.date, fallback: str | None) -> dict[str, Any]:
+                    as_of: dt.date, gathered: sources.Gathered) -> dict[str, Any]:
     """signals.json: what the next issue, the e-mail and the site read."""
+    report = gathered.report
     return {"issue_date": issue.date.isoformat(),
             "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of else None,
             "sample": analysis.sample, "reportgen": __version__,
-            "as_of": as_of.isoformat(), "fallback": fallback,
+            "as_of": as_of.isoformat(), "fallback": gathered.fallback,
             "stale": {sid: _stale_entry(snapshot.provenance[sid]) for sid in snapshot.stale()},
+            "failed": sorted(report.failed) if report is not None else [],
             "signals": {k: v.to_json() for k, v in analysis.signals.items()},
             "changes": asdict(analysis.changes)}
 
@@ -265,11 +311,13 @@ def signals_payload(analysis: signals.Analysis, snapshot: Snapshot, issue: Issue
 # ------------------------------------------------------------------------------- build
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
-          as_of: dt.date | None = None, fetch: bool = True) -> BuildResult:
+          as_of: dt.date | None = None, fetch: bool = True, strict: bool = False
+          ) -> BuildResult:
     """Write one issue: every configured language and format, published atomically.
 
     `as_of` (default: the issue date) is the date the data are read as known on; `fetch`
-    brings the store up to date first (live data only).
+    brings the store up to date first (live data only); `strict` stops the build, before
+    anything is written, when any series failed to fetch.
     """
     rebuilt = as_of is not None
     as_of = as_of or issue_date
@@ -288,7 +336,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     t = lap("content", t0)
 
     progress("Loading data")
-    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress)
+    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress,
+                              strict=strict)
     store = gathered.store
     try:
         snapshot = store.snapshot(as_of, config.data.stale_after_days)
@@ -320,7 +369,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
             t = lap("pdf", t)
 
         publish.write_json(staging / publish.SIGNALS_FILE,
-                           signals_payload(analysis, snapshot, issue, as_of, gathered.fallback))
+                           signals_payload(analysis, snapshot, issue, as_of, gathered))
         keep.add(publish.SIGNALS_FILE)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
             keep |= {f"charts/{d.path.name}" for d in drawn}
@@ -341,7 +390,7 @@ def _stale_entry(prov: Any) -> dict[str, Any]:
     return {"last_fetched": prov.fetched_at.isoformat(timespec="seconds")
             if prov.fetched_at else None,
             "last_observation": prov.last_date.isoformat() if prov.last_date else None,
-            "error": prov.last_error or None,
+            "error": prov.last_error or None, "failure": prov.failure or None,
             "old": bool(getattr(prov, "old", False))}
 
 

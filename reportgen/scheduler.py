@@ -137,6 +137,13 @@ def weekly_job(config: Config) -> None:
     with run_lock(config.output_dir, wait=True, timeout=config.schedule.lock_timeout):
         result = build(config, today)
         log.info("issue %s written in %.1f s", today, result.seconds)
+        failed = result.fetch.failed if result.fetch is not None else {}
+        if failed:
+            _tell_operator(config, "\n".join(f"{sid}: {failed[sid]}" for sid in sorted(failed)),
+                           f"reportgen: {len(failed)} series failed in the run of {today}",
+                           f"The issue of {today} was written, but {len(failed)} series failed "
+                           "to fetch and are shown as last stored (marked in the data "
+                           "appendix):")
         if config.schedule.send:
             from reportgen.deliver import send
 
@@ -169,7 +176,9 @@ def _guarded(config: Config, stopper: Stopper) -> Callable[[], None]:
     return run
 
 
-def _tell_operator(config: Config, problem: str) -> None:
+def _tell_operator(config: Config, problem: str,
+                   subject: str = "reportgen: the scheduled run failed",
+                   intro: str = "The weekly reportgen run failed:") -> None:
     if not config.schedule.operator_email:
         return
     from email.message import EmailMessage
@@ -177,10 +186,10 @@ def _tell_operator(config: Config, problem: str) -> None:
     from reportgen.deliver import connect, smtp_settings
 
     msg = EmailMessage()
-    msg["Subject"] = "reportgen: the scheduled run failed"
+    msg["Subject"] = subject
     msg["From"] = config.email.sender
     msg["To"] = config.schedule.operator_email
-    msg.set_content(f"The weekly reportgen run failed:\n\n{problem}\n\nSee the log for details.")
+    msg.set_content(f"{intro}\n\n{problem}\n\nSee the log for details.")
     try:
         server = connect(smtp_settings(config))
         with contextlib.closing(server):

@@ -20,9 +20,16 @@ vintage:
   restatement, or an amended 10-K/A, is a new vintage from the day it was filed.
 
 Every write of one series is one transaction: a fetch that dies halfway (network error,
-kill -9, full disk) leaves that series as it was. Writers also hold a lock file beside the
-database, so two processes never interleave their fetches and the one that waits can be
-told who holds it; readers are never blocked (WAL).
+kill -9, full disk) leaves that series as it was. An answer that lacks observations the
+store holds inside the span it covers is refused as truncated rather than taken as their
+withdrawal (one odd withdrawn observation in a hundred is accepted). A failed fetch is
+recorded on the series (`last_error`, and `failure`: retired, implausible, truncated,
+malformed, unreachable or failed) so the report and `doctor` can say what went wrong. A
+damaged file is reported as one line (StoreDamagedError), never a traceback, and a stored
+value outside its series' plausible bounds is left out of every read.
+
+Writers also hold a lock file beside the database, so two processes never interleave their
+fetches and the one that waits can be told who holds it; readers are never blocked (WAL).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.catalog import Catalog, Company, Concept, Indicator
-from reportgen.errors import SourceError
+from reportgen.errors import SourceError, StoreDamagedError, TruncatedAnswerError
 from reportgen.locking import file_lock
 from reportgen.releases import (
     NEVER,
@@ -50,7 +58,10 @@ from reportgen.releases import (
     stale_by_age,
 )
 
-SCHEMA_VERSION = 2  # 2: filing_facts
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2  # 2: filing_facts, series.failure
+WITHDRAWN_SHARE = 0.01  # more observations missing from an answer than this: truncated
 OPEN_END = "9999-12-31"
 UNKNOWN = ""  # known_from of a value whose publication date is estimated, not recorded
 VINTAGE_SOURCES = ("fred",)  # sources that report real-time periods
@@ -70,7 +81,8 @@ CREATE TABLE IF NOT EXISTS series (
     sample INTEGER NOT NULL DEFAULT 0,
     last_success TEXT,                  -- UTC ISO time of the last good fetch or load
     last_attempt TEXT,
-    last_error TEXT NOT NULL DEFAULT '' -- set when the latest attempt failed
+    last_error TEXT NOT NULL DEFAULT '', -- set when the latest attempt failed
+    failure TEXT NOT NULL DEFAULT ''    -- its kind: retired | implausible | truncated | ...
 );
 CREATE TABLE IF NOT EXISTS observations (
     series_id TEXT NOT NULL,
@@ -121,6 +133,11 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     message TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+# From schema version N to the current one (run in one transaction, with the CREATE ... IF
+# NOT EXISTS statements of _SCHEMA that add the tables a version lacked).
+_MIGRATIONS = {1: "ALTER TABLE series ADD COLUMN failure TEXT NOT NULL DEFAULT ''"}
 
 
 def _iso(when: dt.datetime) -> str:
@@ -190,6 +207,7 @@ class FetchRecord:
     requests: int = 0
     rows_written: int = 0
     message: str = ""
+    failure: str = ""  # for status "error": what kind of failure (errors.*.failure)
 
 
 @dataclass(frozen=True)
@@ -206,6 +224,7 @@ class SeriesState:
     source_updated: str
     vintages_from: dt.date | None
     sample: bool
+    failure: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +247,84 @@ class Provenance:
     vintages: str = "none"
     last_date: dt.date | None = None
     old: bool = False
+    failure: str = ""
+
+
+def _corrupt(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return (name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+            or "malformed" in str(exc) or "not a database" in str(exc))
+
+
+def _damaged(path: object, exc: sqlite3.Error) -> StoreDamagedError:
+    return StoreDamagedError(f"{path or 'store'}: the store is damaged ({exc}); move the file "
+                             "away to start a new one (the next fetch refills it), or restore "
+                             "it from a backup")
+
+
+class _Cursor:
+    """A cursor whose reads report a damaged file as StoreDamagedError."""
+
+    def __init__(self, cursor: sqlite3.Cursor, path: object) -> None:
+        self._cursor, self._path = cursor, path
+
+    def _guard(self, fn: object, *args: object) -> object:
+        try:
+            return fn(*args)  # type: ignore[operator]
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise _damaged(self._path, exc) from None
+            raise
+
+    def __iter__(self) -> Iterator[tuple]:
+        try:
+            yield from self._cursor
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise _damaged(self._path, exc) from None
+            raise
+
+    def fetchone(self) -> tuple | None:
+        return self._guard(self._cursor.fetchone)  # type: ignore[return-value]
+
+    def fetchall(self) -> list[tuple]:
+        return self._guard(self._cursor.fetchall)  # type: ignore[return-value]
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class _Db:
+    """The SQLite connection; a damaged file is one line (StoreDamagedError), not a
+    DatabaseError traceback, wherever it is first noticed."""
+
+    def __init__(self, conn: sqlite3.Connection, path: object) -> None:
+        self._conn, self._path = conn, path
+
+    def _run(self, method: str, *args: object) -> _Cursor:
+        try:
+            return _Cursor(getattr(self._conn, method)(*args), self._path)
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise _damaged(self._path, exc) from None
+            raise
+
+    def execute(self, sql: str, params: object = ()) -> _Cursor:
+        return self._run("execute", sql, params)
+
+    def executemany(self, sql: str, rows: object) -> _Cursor:
+        return self._run("executemany", sql, rows)
+
+    def executescript(self, script: str) -> _Cursor:
+        return self._run("executescript", script)
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 class Store:
@@ -248,15 +345,16 @@ class Store:
                                   ) from None
             target = str(path)
         try:
-            self.db = sqlite3.connect(target, timeout=timeout, isolation_level=None,
-                                      check_same_thread=False)
+            self.db = _Db(sqlite3.connect(target, timeout=timeout, isolation_level=None,
+                                          check_same_thread=False), path)
             if path is not None:
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise SourceError(f"{target}: cannot open the store ({exc}); move the file "
-                              "away to start a new one, or restore it from a backup") from None
+            raise StoreDamagedError(f"{target}: cannot open the store ({exc}); move the file "
+                                    "away to start a new one, or restore it from a backup"
+                                    ) from None
 
     def _migrate(self) -> None:
         row = None
@@ -265,13 +363,21 @@ class Store:
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise SourceError(f"{self.path}: store schema {row[0]} is newer than this "
                               f"reportgen understands ({SCHEMA_VERSION}); upgrade reportgen")
-        if row is None or int(row[0]) < SCHEMA_VERSION:  # new, or older: add what is missing
-            try:
-                self.db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "INSERT OR REPLACE INTO"
-                                      f" meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;")
-            except sqlite3.Error:
-                with contextlib.suppress(sqlite3.Error):
-                    self.db.execute("ROLLBACK")
+        if row is None:
+            script = _SCHEMA
+        elif int(row[0]) < SCHEMA_VERSION:
+            script = _SCHEMA + _MIGRATIONS[int(row[0])]
+        else:
+            return
+        try:
+            self.db.executescript(f"BEGIN IMMEDIATE; {script}; INSERT OR REPLACE INTO meta "
+                                  f"VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            now = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() \
+                if row is not None else None
+            if now is None or int(now[0]) < SCHEMA_VERSION:  # not migrated by another process
                 raise
 
     def close(self) -> None:
@@ -356,17 +462,25 @@ class Store:
              _iso(record.finished_at), record.status, record.requests, record.rows_written,
              record.message))
         if record.status == "error":
-            self.db.execute("UPDATE series SET last_attempt=?, last_error=? WHERE id=?",
-                            (_iso(record.finished_at), record.message, record.series_id))
+            self.db.execute("UPDATE series SET last_attempt=?, last_error=?, failure=?"
+                            " WHERE id=?", (_iso(record.finished_at), record.message,
+                                            record.failure or "failed", record.series_id))
         else:
-            self.db.execute("UPDATE series SET last_attempt=?, last_success=?, last_error=''"
-                            " WHERE id=?", (_iso(record.finished_at),) * 2
+            self.db.execute("UPDATE series SET last_attempt=?, last_success=?, last_error='',"
+                            " failure='' WHERE id=?", (_iso(record.finished_at),) * 2
                             + (record.series_id,))
 
     def log_only(self, record: FetchRecord) -> None:
         """A fetch that changed no data (nothing new, or it failed): the log and the
-        series' fetch times only; a failure marks the series stale."""
+        series' fetch times only; a failure marks the series stale and failed, even one
+        never stored before (so the report and `doctor` can name it)."""
         with self._tx():
+            if record.status == "error" and record.series_id in self.catalog.indicators:
+                ind = self.catalog.indicators[record.series_id]
+                self.db.execute("INSERT OR IGNORE INTO series (id, source, title, units,"
+                                " frequency, seasonal_adjustment) VALUES (?,?,?,?,?,?)",
+                                (ind.id, record.source, ind.title, ind.units_label,
+                                 ind.frequency, ind.seasonal_adjustment))
             self._log(record)
 
     def _current(self, sid: str, since: str) -> dict[str, tuple[str, float]]:
@@ -391,13 +505,17 @@ class Store:
 
     def merge_latest(self, sid: str, source: str, values: pd.Series, observed: dt.date,
                      record: FetchRecord, meta: SeriesMeta | None = None,
-                     window_start: dt.date | None = None, sample: bool = False) -> int:
+                     window_start: dt.date | None = None, sample: bool = False,
+                     withdrawals: bool = False) -> int:
         """Merge today's values of a source without vintages; returns rows changed.
 
         `window_start` says which dates the answer covered: a stored current value inside
-        the window that the answer no longer has was withdrawn and is closed. New dates are
-        known from their release date (release calendar; never later than `observed`), or
-        get an estimated one; changed values are revisions seen on `observed`.
+        the window that the answer no longer has was withdrawn and is closed, if such
+        values are rare (WITHDRAWN_SHARE) or `withdrawals` says the answer is the whole
+        truth (the user's own file); otherwise the answer is refused as truncated and
+        nothing is written. New dates are known from their release date (release calendar;
+        never later than `observed`), or get an estimated one; changed values are revisions
+        seen on `observed`.
         """
         stamp = _iso(record.finished_at)
         since = window_start.isoformat() if window_start else "0000"
@@ -407,6 +525,13 @@ class Store:
             had_any = self.db.execute("SELECT 1 FROM observations WHERE series_id=? LIMIT 1",
                                       (sid,)).fetchone() is not None
             changed, today = 0, observed.isoformat()
+            gone = sorted(d for d in current if d not in incoming and d <= max(incoming)) \
+                if incoming and window_start is not None else []
+            if gone and not withdrawals and len(gone) > max(1.0, WITHDRAWN_SHARE * len(current)):
+                raise TruncatedAnswerError(
+                    f"{sid}: the answer lacks {len(gone)} of the {len(current)} observations "
+                    f"stored since {since} (from {gone[0]} to {gone[-1]}): refused as "
+                    "truncated, nothing was changed; fetch again later")
             new_rows = []
             first = [d for d in incoming if d not in current
                      and (not had_any or not self._any_row(sid, d))]
@@ -423,8 +548,7 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO observations VALUES (?,?,?,?,?,?)",
                                 new_rows)
             changed += len(new_rows)
-            if incoming and window_start is not None:
-                gone = [d for d in current if d not in incoming and d <= max(incoming)]
+            if gone:
                 closed = (observed - dt.timedelta(days=1)).isoformat()
                 for date in gone:
                     self.db.execute("UPDATE observations SET known_until=? WHERE series_id=?"
@@ -599,14 +723,19 @@ class Store:
     def _state(self, sid: str) -> SeriesState | None:
         row = self.db.execute(
             "SELECT source, last_success, last_attempt, last_error, source_updated,"
-            " vintages_from, sample FROM series WHERE id=?", (sid,)).fetchone()
+            " vintages_from, sample, failure FROM series WHERE id=?", (sid,)).fetchone()
         if row is None:
             return None
         count, last = self.db.execute(
             "SELECT COUNT(*), MAX(date) FROM observations WHERE series_id=? AND known_until=?",
             (sid, OPEN_END)).fetchone()
         return SeriesState(sid, row[0], count, _day(last), _stamp(row[1]), _stamp(row[2]),
-                           row[3], row[4], _day(row[5]), bool(row[6]))
+                           row[3], row[4], _day(row[5]), bool(row[6]), row[7])
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(series id, failure kind, message) of every series whose latest fetch failed."""
+        return [tuple(r) for r in self.db.execute(  # type: ignore[misc]
+            "SELECT id, failure, last_error FROM series WHERE last_error!='' ORDER BY id")]
 
     def _read_series(self, sid: str, ind: Indicator, cutoff: str, as_of: pd.Timestamp
                      ) -> tuple[pd.Series, bool]:
@@ -664,8 +793,8 @@ class Store:
         cutoff = as_of.isoformat()
         series, provenance, first_prints = {}, {}, {}
         rows = self.db.execute("SELECT id, source, last_success, last_error, vintages_from,"
-                               " sample FROM series ORDER BY id").fetchall()
-        for sid, source, success, error, vintages_from, sample in rows:
+                               " sample, failure FROM series ORDER BY id").fetchall()
+        for sid, source, success, error, vintages_from, sample, failure in rows:
             ind = self.catalog.indicators.get(sid)
             if ind is None:  # a filer, or imported/stored once and no longer in the catalog
                 if sid.startswith("SEC:") and sid[4:] in self.catalog.companies:
@@ -677,7 +806,7 @@ class Store:
                                                  stale=stale, vintages="exact")
                 continue
             s, point = self._read_series(sid, ind, cutoff, cutoff_ts)
-            series[sid] = s
+            series[sid] = _plausible_only(s, ind)
             if source in VINTAGE_SOURCES and not point:
                 first_prints[sid] = self._first_prints(sid, cutoff, vintages_from)
             fetched = _stamp(success)
@@ -690,7 +819,7 @@ class Store:
                 source=source, fetched_at=fetched, sample=bool(sample), last_error=error,
                 stale=unfetched or old,
                 vintages=_vintage_mode(source, point, vintages_from, cutoff),
-                last_date=last, old=old)
+                last_date=last, old=old, failure=failure)
         tables, table_prov = self._tables(cutoff_ts)
         provenance.update(table_prov)
         filings = self.filings(as_of)
@@ -714,6 +843,21 @@ class Store:
         return self.db.execute(
             "SELECT finished_at, series_id, source, status, requests, rows_written, message"
             " FROM fetch_log ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+
+def _plausible_only(s: pd.Series, ind: Indicator) -> pd.Series:
+    """A stored value outside the series' bounds (let in by an older reportgen, or before
+    the bounds were tightened) is left out of every read, so it cannot break a build."""
+    from reportgen.sources.validate import plausible  # sources import the store
+
+    keep = plausible(s, ind)
+    if bool(keep.all()):
+        return s
+    bad = s[~keep]
+    log.warning("%s: %d stored value(s) outside its plausible bounds left out (first: %s = "
+                "%g); check the series or its bounds in the indicator catalog", ind.id,
+                len(bad), bad.index[0].date(), bad.iloc[0])
+    return s[keep]
 
 
 def _vintage_mode(source: str, point: bool, vintages_from: str | None, cutoff: str) -> str:

@@ -7,7 +7,9 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +79,38 @@ def compute_context(as_of: dt.date, series: dict | None = None):
     catalogs = analysis_catalogs()
     return Context(as_of=as_of, levels=catalogs["thresholds"]["levels"],
                    series=series or {}, catalogs=catalogs)
+
+
+@dataclass
+class SampleIssue:
+    """The bundled sample read and analysed once: what section tests render against."""
+
+    config: Any
+    content: Any
+    snapshot: Any
+    analysis: Any
+
+    def render(self, section_ids: list[str], lang: str = "en", medium: str = "html") -> str:
+        from reportgen.pipeline import render_sections
+
+        return render_sections(self.config, self.content, self.analysis, self.snapshot, lang,
+                               section_ids, medium)
+
+
+@pytest.fixture(scope="session")
+def sample_issue(tmp_path_factory: pytest.TempPathFactory) -> SampleIssue:
+    from reportgen.pipeline import PREVIOUS_ISSUE_DAYS, analyse, load_content, what_changed
+    from reportgen.sources import sample_store
+
+    out = tmp_path_factory.mktemp("sample-output")
+    config = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out))
+    content = load_content(config, list(LANGUAGES))
+    store = sample_store(content.catalog)
+    snapshot = store.snapshot(ISSUE_DATE)
+    analysis = analyse(content, snapshot, ISSUE_DATE - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    analysis.changes = what_changed(config, content, store, analysis, ISSUE_DATE, ISSUE_DATE)
+    store.close()
+    return SampleIssue(config, content, snapshot, analysis)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "abcdefghijklmnopqrstuvwxyz123456"
-FAULT_KINDS = frozenset({"status", "html", "truncated", "drop", "slow", "body"})
+FAULT_KINDS = frozenset({"status", "html", "truncated", "drop", "slow", "body", "drip",
+                         "drip_headers", "huge"})
 
 EARLIEST = dt.date(1776, 7, 4)
 LATEST = dt.date(9999, 12, 31)
@@ -113,6 +114,7 @@ class RequestRecord(NamedTuple):
     time: float
     target: str  # path and query string exactly as sent
     headers: dict[str, str] = {}  # noqa: RUF012 - read only
+    auth: str = ""  # the Authorization header, if any
 
 
 @dataclass
@@ -134,6 +136,7 @@ class _Fault:
     delay: float | None
     headers: dict[str, str]
     body: bytes | None
+    size: int | None = None
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -259,14 +262,19 @@ class FakeServer:
         self, kind: str, *, times: int | None = 1, match: str | None = None,
         status: int | None = None, delay: float | None = None,
         headers: dict[str, str] | None = None, body: bytes | None = None,
+        size: int | None = None,
     ) -> None:
         """Make the next `times` requests whose path+query contains `match` misbehave.
 
         Kinds: "status" (answer `status` with the API's own error body), "html" (an HTML
         error page with `status` or 200), "truncated" (full Content-Length, half the body),
         "drop" (close without answering), "slow" (sleep `delay` s, then answer normally),
-        "body" (200 with the raw `body`). Faults are consumed in FIFO order; times=None
-        means every matching request, forever.
+        "body" (200 with the raw `body`), "drip" (the headers at once, then the normal
+        body one byte every `delay` s), "drip_headers" (the whole answer, status line
+        included, one byte every `delay` s), "huge" (200, the normal answer then filler
+        lines up to `size` bytes, streamed without Content-Length unless `headers` gives
+        one). Faults are consumed in FIFO order; times=None means every matching request,
+        forever.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
@@ -276,11 +284,15 @@ class FakeServer:
             raise ValueError('fault("slow") needs delay=')
         if kind == "body" and body is None:
             raise ValueError('fault("body") needs body=')
+        if kind in ("drip", "drip_headers") and delay is None:
+            raise ValueError(f'fault("{kind}") needs delay=')
+        if kind == "huge" and size is None:
+            raise ValueError('fault("huge") needs size=')
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 (or None for always)")
         with self._lock:
             self._faults.append(
-                _Fault(kind, times, match, status, delay, dict(headers or {}), body)
+                _Fault(kind, times, match, status, delay, dict(headers or {}), body, size)
             )
 
     def clear_faults(self) -> None:
@@ -355,7 +367,8 @@ class FakeServer:
         now = time.monotonic()
         split = urlsplit(h.path)
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        req = RequestRecord(h.command, split.path, query, now, h.path, dict(h.headers.items()))
+        req = RequestRecord(h.command, split.path, query, now, h.path, dict(h.headers.items()),
+                            h.headers.get("Authorization", ""))
         with self._lock:
             self._requests.append(req)
         if self._rate_limited(now):
@@ -390,10 +403,59 @@ class FakeServer:
         elif fault.kind == "body":
             assert fault.body is not None
             resp = Response(200, fault.body, self.content_type_for(req))
+        elif fault.kind in ("drip", "drip_headers", "huge"):
+            resp = self.handle(req)
+            resp.headers.update(fault.headers)
+            if fault.kind == "huge":
+                self._send_huge(h, resp, fault.size or 0)
+            else:
+                self._drip(h, resp, fault.delay or 0.0, fault.kind == "drip_headers")
+            return
         else:  # truncated
             resp = self.handle(req)
         resp.headers.update(fault.headers)
         self._send(h, self._with_retry_after(resp), truncate=fault.kind == "truncated")
+
+    def _drip(self, h: _Handler, resp: Response, delay: float, headers_too: bool) -> None:
+        """The answer one byte every `delay` s (after the headers, or from the start)."""
+        head = [f"HTTP/1.1 {resp.status} {_phrase(resp.status)}",
+                f"Content-Type: {resp.content_type}", f"Content-Length: {len(resp.body)}",
+                *(f"{k}: {v}" for k, v in resp.headers.items())]
+        raw_head = ("\r\n".join(head) + "\r\n\r\n").encode()
+        h.close_connection = True
+        data = raw_head + resp.body if headers_too else resp.body
+        try:
+            if not headers_too:
+                h.wfile.write(raw_head)
+                h.wfile.flush()
+            for i in range(len(data)):
+                if self._stopping.wait(delay):
+                    return
+                h.wfile.write(data[i:i + 1])
+                h.wfile.flush()
+        except OSError:
+            return  # the client gave up, as it should
+
+    def _send_huge(self, h: _Handler, resp: Response, size: int) -> None:
+        """The normal answer, then filler lines up to `size` bytes."""
+        h.send_response(200)
+        h.send_header("Content-Type", resp.content_type)
+        for name, value in resp.headers.items():
+            h.send_header(name, value)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        filler = (b"\n" * 1024) * 64
+        sent = len(resp.body)
+        try:
+            h.wfile.write(resp.body)
+            while sent < size and not self._stopping.is_set():
+                chunk = filler[:size - sent]
+                h.wfile.write(chunk)
+                sent += len(chunk)
+            h.wfile.flush()
+        except OSError:
+            return  # refused by the client
 
     @staticmethod
     def _send(h: _Handler, resp: Response, *, truncate: bool = False) -> None:

@@ -243,17 +243,23 @@ def test_import_command_keeps_data_like_fetched_data(tmp_path):
     assert "import" in line and "2026-11-20" in line
 
 
-def test_an_unknown_series_id_names_the_catalog_line(tmp_path):
+def test_an_unknown_series_id_is_a_failed_series_naming_the_catalog_line(tmp_path):
     data = FredData(today=TODAY)  # FRED knows nothing
     with FakeFred(data) as srv:
         cfg = config(tmp_path, srv)
         report = fetch(cfg, only={"WALCL"})
         assert len([r for r in srv.requests]) == 1  # a 400 is never retried
-    message = report.errors["WALCL"]
+    assert not report.errors  # not input to fix before anything can run: a failed series
+    message = report.failed["WALCL"]
+    assert report.kinds["WALCL"] == "retired"
     line = catalog().indicators["WALCL"].line
     assert "'WALCL' does not exist" in message
     assert f"indicators.toml line {line}" in message
     assert KEY not in message
+    with open_store(cfg, catalog()) as store:  # recorded, though nothing was ever stored
+        state = store.state("WALCL")
+        assert state.failure == "retired" and "does not exist" in state.last_error
+        assert store.failures() == [("WALCL", "retired", state.last_error)]
 
 
 def test_a_rejected_key_is_reported_once_without_the_key(tmp_path):

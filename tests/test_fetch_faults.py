@@ -1,18 +1,23 @@
-"""Sources misbehave: malformed answers, errors, slow answers, rate limits. Nothing
-malformed reaches the store, retries follow the rules, and the API key never leaks."""
+"""Sources misbehave: malformed, implausible, dripping or huge answers, errors, slow answers,
+rate limits, retired series. Nothing malformed reaches the store, retries follow the rules,
+work is bounded, and neither the API key nor a URL's password ever leaks."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import logging
 import sqlite3
+import threading
 import time
 
 import pytest
 from fakes import FakeFred
-from live import KEY, TODAY, config, dump, fred_data, nyfed_world, write_config
+from live import KEY, TODAY, catalog, config, dump, fred_data, nyfed_world, write_config
 from test_fetch import fetch, observation_requests
 
+from reportgen.errors import SourceError
 from reportgen.sources.net import RateBudget
 from tests.conftest import run_cli
 
@@ -184,7 +189,7 @@ def test_the_key_never_appears_in_logs_errors_or_the_store(tmp_path, caplog):
         srv.fault("truncated", times=None, match=f"{OBS}?series_id=DGS2")
         with caplog.at_level(logging.DEBUG):
             report = fetch(cfg, only={"UNRATE", "DGS2", "DGS1", "WALCL"})
-        assert report.failed and report.errors  # WALCL does not exist on this FRED
+        assert {"UNRATE", "DGS2", "WALCL"} <= set(report.failed)  # no WALCL on this FRED
         text = caplog.text + repr(report)
         r = run_cli("fetch", cwd=tmp_path)
         d = run_cli("doctor", cwd=tmp_path)
@@ -203,3 +208,135 @@ def test_fetch_command_exit_codes(tmp_path):
     assert r.returncode == 1 and "unreachable" in r.stdout
     r = run_cli("fetch", "--series", "NOPE", cwd=tmp_path)
     assert r.returncode == 2 and "'NOPE' is not in the indicator catalog" in r.stderr
+
+
+# -- bounded work --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["drip", "drip_headers"])
+def test_a_dripping_server_cannot_hold_a_request_past_the_timeout(world, kind):
+    srv, cfg = world  # data.timeout = 2, two retries
+    srv.fault(kind, delay=0.2, times=None, match=f"{OBS}?series_id=UNRATE")
+    before = [r for r in dump(cfg.store_path) if r[0] == "UNRATE"]
+    t0 = time.monotonic()
+    report = fetch(cfg, only={"UNRATE", "DGS2"})
+    elapsed = time.monotonic() - t0
+    assert "no complete answer within 2 s after 3 attempts" in report.failed["UNRATE"]
+    assert report.kinds["UNRATE"] == "unreachable"
+    assert "DGS2" in report.written
+    assert len(observation_requests(srv)) - 1 == 3  # DGS2's one, then UNRATE's three tries
+    # Each try is cut at 2 s. A timeout per read never fires at 5 bytes a second: the
+    # answer (thousands of bytes) would hold each try for many minutes.
+    assert elapsed < 12
+    assert [r for r in dump(cfg.store_path) if r[0] == "UNRATE"] == before
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["streamed", "content-length"])
+def test_an_answer_over_the_size_cap_is_refused_as_it_arrives(tmp_path, declared):
+    data = fred_data(["UNRATE", "DGS2"], since="2025-01-01")
+    size = 300 * 1024 * 1024
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv, key=None, extra="max_response_mb = 1\n")
+        srv.fault("huge", size=size, times=None, match="id=UNRATE",
+                  headers={"Content-Length": str(size)} if declared else None)
+        report = fetch(cfg, only={"UNRATE", "DGS2"})
+        asked = [r for r in srv.requests if r.query.get("id") == "UNRATE"]
+    assert "larger than 1 MB (data.max_response_mb)" in report.failed["UNRATE"]
+    assert report.kinds["UNRATE"] == "malformed"
+    assert len(asked) == 1  # a size will not shrink by asking again
+    assert "DGS2" in report.written
+    assert not [r for r in dump(cfg.store_path) if r[0] == "UNRATE"]
+
+
+def test_an_implausible_value_refuses_the_answer_and_never_reaches_the_store(world, caplog):
+    srv, cfg = world
+    srv.fault("body", match=f"{OBS}?series_id=UNRATE",
+              body=xml(("2026-10-01", "4.3"), ("2026-11-01", "1e308")))
+    before = [r for r in dump(cfg.store_path) if r[0] == "UNRATE"]
+    report = fetch(cfg, only={"UNRATE", "DGS2"})
+    message = report.failed["UNRATE"]
+    assert "UNRATE on 2026-11-01 = 1e+308" in message and "between 0 and 50" in message
+    assert "\n" not in message and report.kinds["UNRATE"] == "implausible"
+    assert "DGS2" in report.written
+    assert [r for r in dump(cfg.store_path) if r[0] == "UNRATE"] == before
+    with sqlite3.connect(cfg.store_path) as db:
+        failure, error = db.execute("SELECT failure, last_error FROM series WHERE id='UNRATE'"
+                                    ).fetchone()
+    assert failure == "implausible" and "1e+308" in error
+
+
+def test_a_series_the_source_no_longer_has_is_a_failure_not_a_stop(tmp_path):
+    data = fred_data(["DGS2"], since="2025-01-01")  # fredgraph answers 404 for UNRATE
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv, key=None)
+        report = fetch(cfg, only={"UNRATE", "DGS2"})
+    assert not report.errors and "DGS2" in report.written
+    assert report.kinds["UNRATE"] == "retired"
+    line = catalog().indicators["UNRATE"].line
+    assert "'UNRATE' does not exist" in report.failed["UNRATE"]
+    assert f"indicators.toml line {line}" in report.failed["UNRATE"]
+
+
+def test_each_thread_names_its_own_series_in_errors(tmp_path, monkeypatch):
+    """The client is shared by the fetch threads: what one asks must not rename another's
+    error. UNRATE's second page fails while another thread has asked about DGS2."""
+    from reportgen.sources import fred
+    from reportgen.sources.fetch import Services
+
+    monkeypatch.setattr(fred, "PAGE", 4)
+    data = fred_data(["UNRATE", "DGS2"], since="2026-01-01")
+    with FakeFred(data) as srv:
+        client = Services.from_config(config(tmp_path, srv)).fred
+        srv.fault("slow", delay=0.8, match=f"{OBS}?series_id=UNRATE", times=1)
+        srv.fault("status", status=400, match="&offset=4", times=1)
+        errors: dict[str, str] = {}
+
+        def unrate() -> None:
+            try:
+                client.observations(catalog().indicators["UNRATE"], TODAY, None, TODAY)
+            except SourceError as exc:
+                errors["UNRATE"] = str(exc)
+
+        worker = threading.Thread(target=unrate)
+        worker.start()
+        time.sleep(0.3)  # UNRATE's first page is on its way
+        client.info(catalog().indicators["DGS2"])
+        worker.join()
+    assert errors["UNRATE"].startswith("FRED: UNRATE: Bad Request"), errors
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+PASSWORD = "S3cret-PASSWORD"
+
+
+def test_userinfo_in_a_source_url_never_appears_anywhere(tmp_path, caplog, monkeypatch):
+    """Like the API key: not in logs, errors, CLI output, the store or the issue; the
+    user name and password still reach the server, as basic authentication."""
+    data = fred_data(["UNRATE", "DGS2"], since="2026-01-01")
+    with FakeFred(data) as srv:
+        cfg = config(tmp_path, srv, key=None)
+        url = srv.csv_url.replace("http://", f"http://reader:{PASSWORD}@")
+        monkeypatch.setenv("REPORTGEN_FRED_CSV_URL", url)
+        srv.fault("html", status=502, times=None, match="id=UNRATE")
+        with caplog.at_level(logging.DEBUG):
+            report = fetch(cfg, only={"UNRATE", "DGS2", "WALCL"})
+        assert "DGS2" in report.written  # the request went through, authenticated
+        auth = "Basic " + base64.b64encode(f"reader:{PASSWORD}".encode()).decode()
+        assert srv.requests and all(r.auth == auth for r in srv.requests)
+        assert "http://***@127.0.0.1" in report.failed["UNRATE"]
+        text = caplog.text + repr(report)
+        f = run_cli("fetch", cwd=tmp_path)
+        d = run_cli("doctor", cwd=tmp_path)
+        r = run_cli("run", "--date", "2026-11-23", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "FRED CSV http://***@127.0.0.1" in d.stdout
+    signals = (tmp_path / "out" / "2026-11-23" / "signals.json").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "2026-11-23" / "reportgen-2026-11-23-en.html").read_text(
+        encoding="utf-8")
+    assert "***@127.0.0.1" in json.loads(signals)["stale"]["UNRATE"]["error"]
+    for out in (text, f.stdout, f.stderr, d.stdout, d.stderr, r.stdout, r.stderr, signals,
+                html):
+        assert PASSWORD not in out and "reader:" not in out
+    raw = b"".join(p.read_bytes() for p in cfg.store_path.parent.glob("*") if p.is_file())
+    assert PASSWORD.encode() not in raw and b"reader:" not in raw

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -66,12 +68,18 @@ def test_unreachable_sources_mark_stale_series_and_the_run_goes_on(live):
         for k in env:
             del os.environ[k]
     assert r.returncode == 0, r.stderr
-    assert "could not be updated" in r.stdout and "WARNING" not in r.stdout
+    fetched = [i for i in catalog().indicators.values() if i.source in ("fred", "nyfed")]
+    assert f"{len(fetched)} series failed this run" in r.stdout
+    assert "BAA10Y (source unreachable)" in r.stdout
+    assert "SAMPLE" not in r.stdout and "no source could be reached" not in r.stdout
+    # one line per distinct problem, not one per series
+    assert r.stderr.count("unreachable (connection refused)") == 2, r.stderr
     html, payload = issue(folder, "2026-11-24")
     assert not payload["sample"]
     walcl = payload["stale"]["WALCL"]
     assert walcl["last_observation"] and walcl["last_fetched"].startswith("20")
-    assert "unreachable" in walcl["error"]
+    assert "unreachable" in walcl["error"] and walcl["failure"] == "unreachable"
+    assert "WALCL" in payload["failed"] and len(payload["failed"]) == len(fetched)
     assert 'class="stale-banner"' in html
     assert "Not updated in this issue: " in html and "WALCL (last fetched" in html
     assert 'class="flag stale"' in html  # the appendix row
@@ -100,3 +108,63 @@ def test_no_network_and_no_store_falls_back_to_the_sample_loudly(tmp_path):
     assert s.returncode != 0 and "sample data" in s.stderr
     p = run_cli("publish", cwd=tmp_path)
     assert p.returncode != 0 and "sample" in p.stderr
+
+
+def copy_of(live, tmp_path) -> Path:
+    """The live workspace with its filled store, for a test that changes it."""
+    folder = tmp_path / "live"
+    shutil.copytree(live[0], folder, ignore=shutil.ignore_patterns("out"))
+    return folder
+
+
+def test_a_retired_and_an_absurd_series_leave_the_issue_written_and_honest(live, tmp_path):
+    folder = copy_of(live, tmp_path)
+    fred_ids = [i.id for i in catalog().indicators.values()
+                if i.source == "fred" and i.id != "GDPC1"]  # FRED has dropped GDPC1
+    data = fred_data(fred_ids, published=dt.date(2000, 1, 3))
+    data.publish("UNRATE", {dt.date(2026, 11, 1): 1e308}, on=dt.date(2026, 11, 27))
+    with FakeFred(data) as srv, nyfed_world(since="2016-03-01") as ny:
+        write_config(folder, srv, ny)
+        strict = run_cli("run", "--date", "2026-11-27", "--strict", cwd=folder)
+        r = run_cli("run", "--date", "2026-11-27", cwd=folder)
+        doctor = run_cli("doctor", cwd=folder)
+    # --strict: a distinct exit code, one line, nothing written
+    assert strict.returncode == 6, strict.stderr
+    assert strict.stderr.splitlines()[-1].startswith("reportgen: error: 2 series failed")
+    assert "--strict: nothing was written" in strict.stderr
+    assert "Traceback" not in strict.stderr
+    # by default: written, exit 0, the failures named in the summary, appendix and JSON
+    assert r.returncode == 0, r.stderr
+    assert "2 series failed this run" in r.stdout
+    assert "GDPC1 (no longer at the source)" in r.stdout
+    assert "UNRATE (implausible value)" in r.stdout
+    assert "UNRATE on 2026-11-01 = 1e+308" in r.stderr  # the one-line warning
+    html, payload = issue(folder, "2026-11-27")
+    assert payload["failed"] == ["GDPC1", "UNRATE"]
+    assert payload["stale"]["GDPC1"]["failure"] == "retired"
+    assert "does not exist" in payload["stale"]["GDPC1"]["error"]
+    assert payload["stale"]["UNRATE"]["failure"] == "implausible"
+    assert "Series that failed to update" in html
+    assert "the source no longer has this series (retired, or an unknown id)" in html
+    assert "the answer held an implausible value and was refused" in html
+    assert payload["signals"]["unrate_pct"]["value"] < 50  # the last good value, not 1e308
+    # doctor names the retired id and the catalog line to fix
+    line = catalog().indicators["GDPC1"].line
+    assert doctor.returncode == 1
+    assert any(x.startswith("FAIL  series GDPC1: the source says it does not exist")
+               and f"indicators.toml line {line}" in x for x in doctor.stdout.splitlines())
+    assert "UNRATE (implausible)" in doctor.stdout
+
+
+def test_a_poisoned_store_does_not_break_later_builds(live, tmp_path):
+    """A value an older reportgen let in (UNRATE = 1e308) is left out of every read."""
+    folder = copy_of(live, tmp_path)
+    with sqlite3.connect(folder / "data" / "reportgen.sqlite") as db:
+        db.execute("UPDATE observations SET value=1e308 WHERE series_id='UNRATE' AND date="
+                   "(SELECT MAX(date) FROM observations WHERE series_id='UNRATE')")
+    r = run_cli("run", "--date", DATE, "--offline", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    assert "UNRATE: 1 stored value(s) outside its plausible bounds left out" in r.stderr
+    html, payload = issue(folder)
+    assert payload["signals"]["unrate_pct"]["value"] < 50
+    assert 'src="charts/s1_labour' in html  # drawn, not "drawing failed"

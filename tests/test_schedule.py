@@ -114,3 +114,45 @@ def test_sigterm_during_a_catch_up_run_finishes_it_then_stops(tmp_path):
                 f"reportgen-{issues[0].name}-{lang}.html"} <= names
     log = (out / "reportgen-schedule.log").read_text()
     assert "stopping after the run in progress" in log and "stopped by SIGTERM" in log
+
+
+def test_the_operator_hears_of_series_that_failed_in_a_weekly_run(tmp_path):
+    """The issue is written (here from the sample, no source being reachable), and the
+    operator gets one message naming each failed series and why."""
+    import email
+    import socket
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+    from live import write_config
+
+    from reportgen.scheduler import weekly_job
+
+    inbox: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            inbox.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        cfg = load_config(write_config(tmp_path))  # every source points at a closed port
+        cfg = replace(cfg, email=replace(cfg.email, smtp_host="127.0.0.1", smtp_port=port,
+                                         sender="weekly@example.org"),
+                      schedule=replace(cfg.schedule, operator_email="ops@example.org"))
+        weekly_job(cfg)
+    finally:
+        controller.stop()
+    (raw,) = inbox
+    msg = email.message_from_bytes(raw)
+    assert msg["To"] == "ops@example.org"
+    assert "series failed in the run of" in msg["Subject"]
+    body = msg.get_payload(decode=True).decode()
+    assert "was written, but" in body
+    assert "UNRATE: FRED: 127.0.0.1:9 unreachable" in body
+    assert list((tmp_path / "out").glob("*/signals.json"))

@@ -1,4 +1,5 @@
-"""The store under stress: two writers, a fetch killed halfway, a full disk, a held lock."""
+"""The store under stress: two writers, a fetch killed halfway, a full disk, a held lock,
+corrupted pages, an older schema."""
 
 from __future__ import annotations
 
@@ -131,4 +132,52 @@ def test_a_corrupt_store_is_a_clear_error(tmp_path):
     (tmp_path / "data" / "reportgen.sqlite").write_bytes(b"this is not a database" * 100)
     r = run_cli("indicators", cwd=tmp_path)
     assert r.returncode != 0
-    assert "cannot open the store" in r.stderr and "reportgen.sqlite" in r.stderr
+    assert "the store is damaged" in r.stderr and "reportgen.sqlite" in r.stderr
+
+
+def test_corrupted_pages_are_one_line_from_run_and_doctor(tmp_path):
+    """The header is intact, so the file opens; the damage is found mid-run."""
+    write_config(tmp_path)
+    path = tmp_path / "data" / "reportgen.sqlite"
+    stamp = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    with Store(catalog(), path) as store:
+        for sid in ("DGS1", "DGS2"):
+            values = pd.Series(4.0, index=pd.bdate_range("2000-01-03", "2026-11-20"))
+            store.merge_latest(sid, "fredgraph", values, TODAY,
+                               FetchRecord(sid, "fredgraph", stamp, stamp, "ok"))
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(2 * page, len(raw) - page, 3 * page):  # every third page after two
+        raw[start:start + page] = os.urandom(page)
+    path.write_bytes(bytes(raw))
+    for command in (["run", "--date", "2026-11-23"], ["run", "--offline"], ["indicators"]):
+        r = run_cli(*command, cwd=tmp_path)
+        assert r.returncode == 3, (command, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+        last = r.stderr.splitlines()[-1]
+        assert last.startswith("reportgen: error: ") and "the store is damaged" in last
+    d = run_cli("doctor", cwd=tmp_path)
+    assert d.returncode == 1 and "Traceback" not in d.stderr + d.stdout
+    line = next(x for x in d.stdout.splitlines() if x.startswith("FAIL  store"))
+    assert "the store is damaged" in line
+
+
+def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "s.sqlite"
+    stamp = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    with Store(catalog(), path) as store:
+        store.merge_latest("UNRATE", "fredgraph", pd.Series(
+            [4.1, 4.2], index=pd.to_datetime(["2026-09-01", "2026-10-01"])), TODAY,
+            FetchRecord("UNRATE", "fredgraph", stamp, stamp, "ok"))
+    with sqlite3.connect(path) as db:  # as reportgen 0.x wrote it
+        db.execute("ALTER TABLE series DROP COLUMN failure")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    before = content(path)
+    with Store(catalog(), path) as store:
+        store.log_only(FetchRecord("UNRATE", "fredgraph", stamp, stamp, "error",
+                                   message="FRED: UNRATE: gone", failure="retired"))
+        assert store.state("UNRATE").failure == "retired"
+    assert content(path) == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)

@@ -10,7 +10,13 @@ from typing import Any
 
 from babel.lists import format_list
 
-from reportgen.narrative.views import ViewContext, appendix_rows, revision_text, stale_text
+from reportgen.narrative.views import (
+    ViewContext,
+    appendix_rows,
+    failed_rows,
+    revision_text,
+    stale_text,
+)
 
 
 def cover(ctx: ViewContext) -> dict[str, Any]:
@@ -86,6 +92,7 @@ def appendix(ctx: ViewContext) -> dict[str, Any]:
     rebuilt = ctx.issue.rebuilt
     return {
         "appendix_rows": appendix_rows(snapshot, ctx.catalog, narrator),
+        "failed_rows": failed_rows(snapshot, narrator),
         "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
         "rebuilt_as_of": fmt.date(snapshot.as_of) if rebuilt else None,
         "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()

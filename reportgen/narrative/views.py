@@ -155,6 +155,32 @@ VINTAGE_WORDS = {"exact": N_("first prints and revisions"), "point": N_("vintage
                  "none": N_("latest values")}
 
 
+FAILURE_WORDS = {
+    "retired": N_("the source no longer has this series (retired, or an unknown id)"),
+    "implausible": N_("the answer held an implausible value and was refused"),
+    "truncated": N_("the answer lacked observations already stored and was refused as "
+                    "truncated"),
+    "malformed": N_("the answer was malformed, cut short or too large"),
+    "unreachable": N_("the source could not be reached"),
+    "input": N_("the data file needs fixing"),
+    "failed": N_("the fetch failed"),
+}
+
+
+def failed_rows(snapshot: Any, narrator: Narrator) -> list[dict]:
+    """Series whose latest fetch failed: why, in words, and the source's own message."""
+    t = narrator.t
+    rows = []
+    for sid in sorted(snapshot.series):
+        prov = snapshot.provenance.get(sid)
+        if prov is None or not prov.last_error:
+            continue
+        rows.append({"id": sid, "error": prov.last_error,
+                     "reason": t.gettext(FAILURE_WORDS.get(prov.failure,
+                                                           FAILURE_WORDS["failed"]))})
+    return rows
+
+
 def appendix_rows(snapshot: Any, catalog: Any, narrator: Narrator) -> list[dict]:
     t, fmt = narrator.t, narrator.fmt
     rows = []

@@ -64,8 +64,10 @@ def phase_scores(triggers: list[Trigger]) -> dict[str, float]:
 
 def phase_history(specs: list[dict], series: dict[str, pd.Series], since: str) -> pd.DataFrame:
     """Weekly share of triggers met, per phase, for the outlook chart."""
-    idx = pd.date_range(since, max(clean(s).index[-1] for s in series.values() if len(s)),
-                        freq="W-FRI")
+    ends = [c.index[-1] for c in map(clean, series.values()) if len(c)]
+    if not ends:
+        return pd.DataFrame()
+    idx = pd.date_range(since, max(ends), freq="W-FRI")
     cols = {}
     for p in PHASES:
         flags = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reportgen.catalog import Catalog
 from reportgen.config import Config
-from reportgen.errors import CatalogError, ConfigError
+from reportgen.errors import CatalogError, ConfigError, PartialDataError
 from reportgen.store import FetchRecord, Store, filer_id
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,28 @@ def open_store(config: Config, catalog: Catalog) -> Store:
     return Store(catalog, config.store_path, timeout=config.data.store_timeout)
 
 
+def _log_failures(failed: dict[str, str], kinds: dict[str, str]) -> None:
+    """One warning line per distinct problem: a source that is down is one line, not one
+    per series."""
+    by_problem: dict[tuple[str, str], list[str]] = {}
+    for sid, message in sorted(failed.items()):
+        by_problem.setdefault((kinds.get(sid, "failed"), message), []).append(sid)
+    for (kind, message), ids in by_problem.items():
+        names = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
+        log.warning("%s failed (%s), shown as stale: %s", names, kind, message)
+
+
 def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
-           progress: Progress = lambda _: None) -> Gathered:
+           progress: Progress = lambda _: None, strict: bool = False) -> Gathered:
     """The store for a build: fetched up to date first unless `fetch` is off (then only
     the user's own files are read).
 
-    Bad input found while fetching (an unknown series id, a malformed user file, a rejected
-    key) stops the build with the first problem; a source that cannot be reached does not:
-    the build goes on from the store and marks those series stale.
+    Bad input found while fetching (a malformed user file, a catalog entry without what its
+    source needs, a rejected key) stops the build with the first problem. A series that
+    fails for any other reason (gone from the source, an implausible or malformed answer,
+    a source that cannot be reached) does not: the build goes on from the store, the series
+    is marked failed and stale, and each failure is logged on one line. With `strict`, any
+    failed series stops the build before anything is written (PartialDataError).
     """
     if config.data.source == "sample":
         return Gathered(sample_store(catalog))
@@ -73,7 +87,10 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
         raise ConfigError(f"data.source: unknown source {config.data.source!r}; use live or "
                           "sample")
     from reportgen.sources.fetch import Fetcher, Services, source_today
+    from reportgen.sources.validate import bounds
 
+    for ind in catalog.indicators.values():
+        bounds(ind)  # a malformed `bounds` is a catalog error, found before any fetch
     store = open_store(config, catalog)
     report = None
     try:
@@ -91,8 +108,14 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
         for name, why in (report.skipped.items() if report is not None else ()):
             log.warning("%s skipped: %s", name, why)
         if report is not None and report.failed:
-            log.warning("%d series could not be fetched and are shown as stale: %s",
-                        len(report.failed), ", ".join(sorted(report.failed)[:8]))
+            _log_failures(report.failed, report.kinds)
+            if strict:
+                names = ", ".join(sorted(report.failed)[:8])
+                more = len(report.failed) - min(8, len(report.failed))
+                raise PartialDataError(
+                    f"{len(report.failed)} series failed ({names}{' ...' if more else ''}); "
+                    "--strict: nothing was written. First: "
+                    f"{next(iter(sorted(report.failed.items())))[1]}")
     except BaseException:
         store.close()
         raise
@@ -101,4 +124,3 @@ def gather(config: Config, catalog: Catalog, as_of: dt.date, fetch: bool = True,
         log.warning(FALLBACK_NOTE)
         return Gathered(sample_store(catalog), report, FALLBACK_NOTE)
     return Gathered(store, report)
-

@@ -1,8 +1,8 @@
 """The data commands: `fetch`, `import`, `indicators` and `doctor`.
 
-They print for people and return the exit code: 0 when all is well, 1 when a source failed
-(the store keeps what it had), 2 when input must be fixed (an unknown series id, a bad file,
-a rejected key).
+They print for people and return the exit code: 0 when all is well, 1 when a series failed
+(the store keeps what it had; that includes an id the source no longer has), 2 when input
+must be fixed (an id not in the catalog, a bad file, a rejected key).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ctypes.util
 import datetime as dt
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,8 @@ def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
     if not quiet:
         print("\n".join(_summary(report)))
     for name, message in sorted(report.failed.items()):
-        print(f"reportgen: warning: {name}: {message}")
+        print(f"reportgen: warning: {name} failed ({report.kinds.get(name, 'failed')}): "
+              f"{message}")
     for message in report.errors.values():
         print(f"reportgen: error: {message}")
     return 2 if report.errors else 1 if report.failed else 0
@@ -96,6 +98,8 @@ def indicators_command(config: Config) -> int:
             state = store.state(sid)
             if state is None or not state.rows:
                 note = "never fetched"
+                if state is not None and state.last_error:
+                    note = f"FAILED ({state.failure or 'failed'}): {state.last_error[:70]}"
                 if ind.source == "csv":
                     present = ind.path and config.path(ind.path).is_file()
                     note = "file present, not loaded yet" if present else f"no file {ind.path}"
@@ -105,8 +109,9 @@ def indicators_command(config: Config) -> int:
                 else "-"
             age = (today - state.last_success.date()).days if state.last_success else None
             stale = state.last_error or age is None or age > config.data.stale_after_days
-            note = ("STALE: " + (state.last_error[:70] if state.last_error
-                                 else f"last fetched {age} days ago")) if stale else "ok"
+            note = ("STALE: " + (f"{state.failure or 'failed'}: {state.last_error[:70]}"
+                                 if state.last_error else f"last fetched {age} days ago")
+                    ) if stale else "ok"
             if state.sample:
                 note = "sample"
             print(f"{sid:<19}{state.source:<11}{ind.frequency:<11}"
@@ -138,13 +143,13 @@ def _check(ok: bool, what: str, detail: str) -> bool:
     return ok
 
 
-def _reach(fn: object, what: str) -> bool:
+def _reach(fn: object, what: str, redact: Callable[[str], str]) -> bool:
     try:
         fn()  # type: ignore[operator]
     except HttpStatusError as exc:
         return _check(False, what, f"HTTP {exc.status}")
     except ReportgenError as exc:
-        return _check(False, what, str(exc))
+        return _check(False, what, redact(str(exc)))
     return _check(True, what, "answers")
 
 
@@ -172,22 +177,23 @@ def doctor_command(config: Config) -> int:
         return 1
     results.append(_check(True, "configuration", str(config.source_file or "defaults")))
     results.append(_check(True, "content", _content_origin(config)))
+    shown = services.redact
     if services.fred is not None:
         results.append(_check(True, "FRED API key", "present (32 characters, not shown)"))
         client = services.fred
         results.append(_reach(lambda: client.get_series_info("GDP"),
-                              f"FRED API {services.fred_api_url}"))
+                              f"FRED API {shown(services.fred_api_url)}", shown))
     else:
         _check(True, "FRED API key", "none: FRED is read from the keyless CSV download, "
                                      "without vintages")
         http = services.fred_http
         results.append(_reach(lambda: http.get(http.url(services.fred_csv_url, {
             "id": "DGS10", "cosd": (source_today() - dt.timedelta(days=10)).isoformat()}),
-            "DGS10"), f"FRED CSV {services.fred_csv_url}"))
+            "DGS10"), f"FRED CSV {shown(services.fred_csv_url)}", shown))
     nyfed = services.nyfed_http
     results.append(_reach(lambda: nyfed.get(
         f"{services.nyfed_url.rstrip('/')}/api/rates/secured/sofr/last/1.json", "SOFR"),
-        f"New York Fed {services.nyfed_url}"))
+        f"New York Fed {shown(services.nyfed_url)}", shown))
     sec = services.sec_http
     if sec is None:
         print(f"skip  SEC EDGAR: {SEC_SKIPPED}")
@@ -195,7 +201,8 @@ def doctor_command(config: Config) -> int:
         first = next(iter(catalog.companies.values()))
         results.append(_reach(lambda: sec.get(edgar.concept_url(
             services.sec_url, first.cik, "NetCashProvidedByUsedInOperatingActivities"),
-            first.id), f"SEC EDGAR {services.sec_url} (User-Agent {sec.user_agent!r})"))
+            first.id), f"SEC EDGAR {shown(services.sec_url)} (User-Agent {sec.user_agent!r})",
+            shown))
     fc = shutil.which("fc-list")
     families = subprocess.run([fc, ":", "family"], capture_output=True, text=True,
                               check=False).stdout if fc else ""
@@ -210,10 +217,21 @@ def doctor_command(config: Config) -> int:
             health = store.health()
             count = len(store.series_ids())
             last = store.log_tail(1)
+            failures = store.failures()
         size = config.store_path.stat().st_size / 1e6 if config.store_path.exists() else 0
         when = f", last fetch {last[0][0]}" if last else ", never fetched"
         results.append(_check(health == "ok", f"store {config.store_path}",
                               f"{health}, {count} series, {size:.1f} MB{when}"))
     except ReportgenError as exc:
         results.append(_check(False, f"store {config.store_path}", str(exc)))
+        failures = []
+    for sid, kind, _message in failures:
+        if kind == "retired":
+            results.append(_check(False, f"series {sid}", "the source says it does not exist "
+                                  "(retired, or an unknown id); fix or remove the entry at "
+                                  f"{catalog.where(sid)}"))
+    others = [f"{sid} ({kind or 'failed'})" for sid, kind, _ in failures if kind != "retired"]
+    if others:
+        print(f"note  last fetch failed, shown as stale: {', '.join(others)}; "
+              "`reportgen indicators` says why")
     return 0 if all(results) else 1

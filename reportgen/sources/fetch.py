@@ -18,9 +18,12 @@ Per series, by catalog source:
 - csv: the user's files, read whole and validated.
 
 Series are fetched on several threads; the services' rate budgets are shared, and each
-series is written in its own transaction. A failure is per series: the run goes on, the
-store keeps what it had and the series is marked stale. Bad input (an id FRED does not
-know, a malformed user file, a rejected key) is collected separately: the user must fix it.
+series is written in its own transaction. A failure is per series, whatever its cause (an
+id the source no longer has, a malformed, truncated, oversized or implausible answer, a
+source that cannot be reached): the run goes on, the store keeps what it had and the
+series is marked failed and stale, with the kind of failure. Bad input the user must fix
+(a malformed user file, a catalog entry without what its source needs, a rejected key) is
+collected separately, as errors; a damaged store stops the fetch.
 """
 
 from __future__ import annotations
@@ -37,10 +40,17 @@ from zoneinfo import ZoneInfo
 
 from reportgen.catalog import Catalog, Company, Indicator
 from reportgen.config import Config
-from reportgen.errors import CatalogError, ConfigError, ReportgenError, SourceError
+from reportgen.errors import (
+    CatalogError,
+    ConfigError,
+    ReportgenError,
+    RetiredSeriesError,
+    SourceError,
+    StoreDamagedError,
+)
 from reportgen.sources import edgar, fredgraph, nyfed, usercsv
 from reportgen.sources.fred import FredClient, check_key
-from reportgen.sources.net import Http, HttpSettings, RateBudget
+from reportgen.sources.net import Http, HttpSettings, RateBudget, url_secrets
 from reportgen.store import FetchRecord, Store, filer_id
 
 log = logging.getLogger(__name__)
@@ -80,11 +90,17 @@ class Services:
         key = env_key or data.fred_api_key.strip()
         if key:
             key = check_key(key, origin)
-        settings = HttpSettings(timeout=data.timeout, retries=data.retries, backoff=data.backoff)
-        fred_http = Http("FRED", RateBudget(data.fred_per_second, data.fred_per_minute),
-                         settings, secrets=(key,))
-        nyfed_http = Http("New York Fed", RateBudget(data.nyfed_per_second, 600), settings)
         api_url = os.environ.get("REPORTGEN_FRED_API_URL") or data.fred_api_url
+        csv_url = os.environ.get("REPORTGEN_FRED_CSV_URL") or data.fred_csv_url
+        nyfed_url = os.environ.get("REPORTGEN_NYFED_URL") or data.nyfed_url
+        sec_url = os.environ.get("REPORTGEN_SEC_URL") or data.sec_url
+        secrets = (key, *url_secrets(api_url, csv_url, nyfed_url, sec_url))
+        settings = HttpSettings(timeout=data.timeout, retries=data.retries, backoff=data.backoff,
+                                max_bytes=int(data.max_response_mb * 1024 * 1024))
+        fred_http = Http("FRED", RateBudget(data.fred_per_second, data.fred_per_minute),
+                         settings, secrets=secrets)
+        nyfed_http = Http("New York Fed", RateBudget(data.nyfed_per_second, 600), settings,
+                          secrets=secrets)
         env_agent = os.environ.get("REPORTGEN_SEC_USER_AGENT", "").strip()
         agent = env_agent or data.sec_user_agent.strip()
         sec_http = None
@@ -93,14 +109,16 @@ class Services:
                                            f"{config.source_file or 'config'}: "
                                            "data.sec_user_agent")
             sec_http = Http("SEC EDGAR", RateBudget(data.sec_per_second, 600), settings,
-                            user_agent=agent, compressed=True)
+                            secrets=secrets, user_agent=agent, compressed=True)
         return cls(
-            fred_key=key, fred_api_url=api_url,
-            fred_csv_url=os.environ.get("REPORTGEN_FRED_CSV_URL") or data.fred_csv_url,
-            nyfed_url=os.environ.get("REPORTGEN_NYFED_URL") or data.nyfed_url,
+            fred_key=key, fred_api_url=api_url, fred_csv_url=csv_url, nyfed_url=nyfed_url,
             fred_http=fred_http, nyfed_http=nyfed_http,
             fred=FredClient(key, api_url, fred_http) if key else None,
-            sec_url=os.environ.get("REPORTGEN_SEC_URL") or data.sec_url, sec_http=sec_http)
+            sec_url=sec_url, sec_http=sec_http)
+
+    def redact(self, text: str) -> str:
+        """No API key and no URL password in `text` (both services' secrets are the same)."""
+        return self.fred_http.redact(text)
 
     def requests(self) -> dict[str, int]:
         counts = {"FRED": self.fred_http.requests, "New York Fed": self.nyfed_http.requests}
@@ -116,6 +134,7 @@ class FetchReport:
     written: dict[str, int] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # failed series -> failure kind
     errors: dict[str, str] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # a source left out, and why
@@ -123,7 +142,7 @@ class FetchReport:
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, outcome: str, name: str, detail: int | str = 0) -> None:
+    def add(self, outcome: str, name: str, detail: int | str = 0, kind: str = "") -> None:
         with self._lock:
             if outcome == "written":
                 self.written[name] = int(detail)
@@ -137,6 +156,7 @@ class FetchReport:
                 self.skipped[name] = str(detail)
             else:
                 self.failed[name] = str(detail)
+                self.kinds[name] = kind or "failed"
 
     @property
     def total_requests(self) -> int:
@@ -169,11 +189,11 @@ class Fetcher:
         self.config, self.catalog, self.store = config, catalog, store
         self.svc, self.today, self.clock = services, today, clock
         self.report = FetchReport()
-        self._local = threading.local()
 
     def _record(self, sid: str, source: str, started: dt.datetime, status: str,
-                requests: int = 0, message: str = "") -> FetchRecord:
-        return FetchRecord(sid, source, started, self.clock(), status, requests, 0, message)
+                requests: int = 0, message: str = "", failure: str = "") -> FetchRecord:
+        return FetchRecord(sid, source, started, self.clock(), status, requests, 0, message,
+                           failure)
 
     # -- one job per source kind ---------------------------------------------------------
 
@@ -275,7 +295,7 @@ class Fetcher:
         values = usercsv.read_series(path, ind, self.today)
         record = self._record(ind.id, "csv", started, "ok")
         written = self.store.merge_latest(ind.id, "csv", values, self.today, record,
-                                          window_start=dt.date(1, 1, 1))
+                                          window_start=dt.date(1, 1, 1), withdrawals=True)
         self.report.add("written" if written else "unchanged", ind.id, written)
 
     def _user_table(self, name: str, spec: dict) -> None:
@@ -334,9 +354,17 @@ class Fetcher:
     def _guarded(self, job: _Job) -> None:
         """Run one job; turn its failure into a per-series outcome, never a crash."""
         started = self.clock()
+        kind = ""
         try:
             job.run()
             return
+        except StoreDamagedError:
+            raise  # not this series' fault: every other write would fail too
+        except RetiredSeriesError as exc:
+            outcome, message, kind = "failed", str(exc), exc.failure
+            if job.series:
+                message += (f"; fix or remove the entry at "
+                            f"{self.catalog.where(job.series[0].id)}")
         except (CatalogError, ConfigError) as exc:
             outcome, message = "error", str(exc)
             if isinstance(exc, CatalogError) and job.series:
@@ -348,19 +376,21 @@ class Fetcher:
         except SourceError as exc:
             # A user's own file is input to fix; a source's bad answer is a failed fetch.
             outcome = "error" if job.source == "csv" else "failed"
-            message = str(exc)
+            message, kind = str(exc), exc.failure
         except ReportgenError as exc:
-            outcome, message = "failed", str(exc)
+            outcome, message, kind = "failed", str(exc), exc.failure
         except Exception as exc:  # a bug must not cost the other series their update
             log.exception("fetch of %s failed unexpectedly", job.name)
-            outcome, message = "failed", f"{job.name}: unexpected {type(exc).__name__}: {exc}"
-        message = self.svc.fred_http.redact(message)
+            outcome, message, kind = "failed", f"{job.name}: unexpected " \
+                f"{type(exc).__name__}: {exc}", "failed"
+        message = self.svc.redact(message)
+        kind = kind if outcome == "failed" else "input"
         for sid in [ind.id for ind in job.series] + list(job.logged):
-            self.report.add(outcome, sid, message)
+            self.report.add(outcome, sid, message, kind)
             self.store.log_only(self._record(sid, job.source, started, "error",
-                                           message=message))
+                                             message=message, failure=kind))
         if not job.series and not job.logged:
-            self.report.add(outcome, job.name, message)
+            self.report.add(outcome, job.name, message, kind)
 
     def run(self, only: set[str] | None = None, progress: Progress = lambda _: None,
             local_only: bool = False) -> FetchReport:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,12 @@ import fredapi
 import pandas as pd
 
 from reportgen.catalog import Indicator
-from reportgen.errors import CatalogError, ConfigError, MalformedDataError, SourceError
+from reportgen.errors import (
+    ConfigError,
+    MalformedDataError,
+    RetiredSeriesError,
+    SourceError,
+)
 from reportgen.sources.net import Http, HttpStatusError
 from reportgen.sources.validate import clean, parse_value
 from reportgen.store import SeriesMeta, Vintage
@@ -54,7 +60,16 @@ class FredClient(fredapi.Fred):
         super().__init__(api_key=api_key)
         self.root_url = root_url.rstrip("/")
         self.http = http
-        self._what = "FRED"
+        self._local = threading.local()  # the fetch threads share the client
+
+    @property
+    def _what(self) -> str:
+        """What the current thread is asking for, to name it in errors."""
+        return getattr(self._local, "what", "FRED")
+
+    @_what.setter
+    def _what(self, value: str) -> None:
+        self._local.what = value
 
     def _Fred__fetch_data(self, url: str) -> ET.Element:
         """fredapi's transport, replaced: same URL and XML, our timeouts and errors."""
@@ -222,7 +237,7 @@ def _fred_error(exc: HttpStatusError, what: str, http: Http) -> SourceError:
         return ConfigError(f"FRED rejected the API key ({message}); check FRED_API_KEY or "
                            "data.fred_api_key")
     if "series does not exist" in message.lower():
-        return CatalogError(f"FRED: series {what!r} does not exist ({message})")
+        return RetiredSeriesError(f"FRED: series {what!r} does not exist ({message})")
     return SourceError(f"FRED: {what}: {message} (HTTP {exc.status})")
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
 from reportgen.catalog import Indicator
-from reportgen.errors import CatalogError, MalformedDataError, SourceError
+from reportgen.errors import MalformedDataError, RetiredSeriesError, SourceError
 from reportgen.sources.net import Http, HttpStatusError
 from reportgen.sources.validate import clean
 
@@ -32,8 +33,8 @@ def fetch_csv(http: Http, base_url: str, ind: Indicator, start: dt.date | None,
         body = http.get(http.url(base_url, params), ind.id)
     except HttpStatusError as exc:
         if exc.status == 404:
-            raise CatalogError(f"FRED: series {ind.id!r} does not exist (fredgraph answered "
-                               "404)") from None
+            raise RetiredSeriesError(f"FRED: series {ind.id!r} does not exist (fredgraph "
+                                     "answered 404)") from None
         raise SourceError(f"FRED CSV: {ind.id}: HTTP {exc.status} from {exc.url}") from None
     return parse_csv(body, ind, f"FRED CSV for {ind.id}", today, expect_id=ind.id)
 
@@ -48,7 +49,16 @@ def parse_csv(body: bytes, ind: Indicator, where: str, today: dt.date,
     if text.lstrip()[:1] == "<":
         raise MalformedDataError(f"{where}: got an HTML page instead of a CSV; the site or a "
                                  "proxy in between is misbehaving, try later")
-    reader = csv.reader(io.StringIO(text))
+    if not text.endswith("\n") and "\n" in text.strip():
+        raise MalformedDataError(f"{where}: the CSV ends in the middle of a line; the answer "
+                                 "was cut short, try again")
+    return parse_lines(io.StringIO(text, newline=""), ind, where, today, expect_id)
+
+
+def parse_lines(lines: Iterable[str], ind: Indicator, where: str, today: dt.date,
+                expect_id: str | None = None) -> pd.Series:
+    """The same from lines as they are read (a file of millions of rows is never whole)."""
+    reader = csv.reader(lines)
     header = next(reader, None)
     if not header or len(header) < 2 or header[0].strip().lower() not in DATE_HEADERS:
         raise MalformedDataError(f"{where}: line 1 should be 'observation_date,{ind.id}', "
@@ -56,15 +66,15 @@ def parse_csv(body: bytes, ind: Indicator, where: str, today: dt.date,
     if expect_id and header[1].strip() != expect_id:
         raise MalformedDataError(f"{where}: the CSV is for {header[1].strip()!r}, not "
                                  f"{expect_id!r}")
-    rows = []
-    for number, row in enumerate(reader, start=2):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != 2:
-            raise MalformedDataError(f"{where}: line {number} has {len(row)} fields, expected "
-                                     "2 (date,value); the answer may be truncated")
-        rows.append((f"line {number}", row[0], row[1]))
-    if not text.endswith("\n") and rows:
-        raise MalformedDataError(f"{where}: the CSV ends in the middle of a line; the answer "
-                                 "was cut short, try again")
-    return clean(rows, ind, where, today).values
+
+    def rows() -> Iterator[tuple[str, str, str]]:
+        for number, row in enumerate(reader, start=2):
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) != 2:
+                raise MalformedDataError(f"{where}: line {number} has {len(row)} fields, "
+                                         "expected 2 (date,value); the answer may be "
+                                         "truncated, or written with decimal commas")
+            yield f"line {number}", row[0], row[1]
+
+    return clean(rows(), ind, where, today).values
