@@ -30,6 +30,11 @@ from reportgen.content import ContentPaths, as_content
 from reportgen.errors import CatalogError, ConfigError, RenderError
 
 DOMAIN = "messages"
+# A value the data do not have. Tables show the dash; a sentence that would state it is
+# left out (render.paragraph_filter drops every line carrying the mark, and render_html
+# removes the mark everywhere else), so no "–" ever stands inside a sentence.
+MISSING_MARK = "\u2063"  # INVISIBLE SEPARATOR, never produced by formatting
+NO_VALUE = MISSING_MARK + "–"
 
 
 def po_dir(lang: str) -> str:
@@ -188,28 +193,28 @@ class Formatter:
 
     def num(self, x: float | None, digits: int = 1) -> str:
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         return self._n(x, digits)
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A level in percent (3.1%)."""
-        return "–" if x is None or not math.isfinite(x) else f"{self._n(x, digits)}%"
+        return NO_VALUE if x is None or not math.isfinite(x) else f"{self._n(x, digits)}%"
 
     def pp(self, x: float | None, digits: int = 1) -> str:
         """A difference of percentages, in percentage points."""
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         return self.t.gettext("%(n)s pp") % {"n": self._n(x, digits)}
 
     def bp(self, x: float | None, digits: int = 0) -> str:
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         return self.t.gettext("%(n)s bp") % {"n": self._n(x, digits)}
 
     def usd_bn(self, x: float | None, digits: int | None = None) -> str:
         """An amount given in USD billions, in the reader's scale words."""
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         if self.f.compact_money:
             digits = 2 if abs(x) >= 1000 else 0 if abs(x) >= 10 else 1
             n = format_compact_decimal(x * 1e9, locale=self.f.babel, fraction_digits=digits)
@@ -220,27 +225,38 @@ class Formatter:
 
     def usd(self, x: float | None, digits: int = 0) -> str:
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         return self.t.gettext("$%(n)s") % {"n": self._n(x, digits)}
 
     def thousands(self, x: float | None, digits: int | None = None) -> str:
         """A count given in thousands (payrolls): 119k / 11.9萬."""
         if x is None or not math.isfinite(x):
-            return "–"
+            return NO_VALUE
         if self.f.compact_money:
             return format_compact_decimal(x * 1000, locale=self.f.babel, fraction_digits=1)
         return self.t.gettext("%(n)sk") % {"n": self._n(x, 0)}
 
     def date(self, d: dt.date | None) -> str:
-        return "–" if d is None else format_date(d, self.f.date, locale=self.f.babel)
+        return NO_VALUE if d is None else format_date(d, self.f.date, locale=self.f.babel)
 
     def month(self, d: dt.date | None) -> str:
-        return "–" if d is None else format_date(d, self.f.month, locale=self.f.babel)
+        return NO_VALUE if d is None else format_date(d, self.f.month, locale=self.f.babel)
 
     def quarter(self, d: dt.date | None) -> str:
         if d is None:
-            return "–"
+            return NO_VALUE
         return self.f.quarter.format(q=(d.month - 1) // 3 + 1, y=d.year)
+
+    def observed(self, d: dt.date | None, frequency: str = "") -> str:
+        """An observation's date at the precision of its period: "Jul 2026" for a monthly
+        value (dated by FRED on the 1st), "Q2 2026" for a quarterly one, else the day."""
+        if d is None:
+            return NO_VALUE
+        if frequency == "quarterly" and d.day == 1 and d.month in (1, 4, 7, 10):
+            return self.quarter(d)
+        if frequency in ("monthly", "quarterly") and d.day == 1:
+            return self.month(d)
+        return self.date(d)
 
     def value(self, x: float | None, unit: str, **kw: Any) -> str:
         """Format by unit name, as signals carry it."""

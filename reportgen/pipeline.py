@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
-ANALYSIS_CATALOGS = ("thresholds", "outlook")  # catalogs/<name>.toml, read as data
+ANALYSIS_CATALOGS = ("thresholds", "outlook", "policy")  # catalogs/<name>.toml, as data
 
 Progress = Callable[[str], None]
 
@@ -84,7 +84,8 @@ class Content:
                 for lid, card in self.catalogs["scorecards"]["loops"].items()}
 
     def narrator(self, lang: str, analysis: signals.Analysis) -> Narrator:
-        return Narrator(self.locales[lang], analysis, self.registry.signals, self.loop_titles)
+        return Narrator(self.locales[lang], analysis, self.registry.signals, self.loop_titles,
+                        {sid: ind.frequency for sid, ind in self.catalog.indicators.items()})
 
 
 def load_content(config: Config, languages: list[str]) -> Content:
@@ -133,16 +134,17 @@ def what_changed(config: Config, content: Content, store: Any, analysis: signals
     """Compare with the latest earlier issue's signals.json, or, for a first issue, with
     the signals recomputed from the data as they stood a week earlier."""
     notable = content.catalogs["scorecards"].get("changes", {}).get("notable", {})
+    meta = content.registry.signals
+    current = {k: v for k, v in analysis.signals.items() if k not in meta or meta[k].flips}
     found = publish.previous_signals(config.output_dir, issue_date)
     if found is not None:
         previous_date, prev = found
-        return compare(analysis.signals, prev, notable, "previous_issue",
-                       previous_date.isoformat())
+        return compare(current, prev, notable, "previous_issue", previous_date.isoformat())
     previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
     before = analyse(content, store.snapshot(previous_date, config.data.stale_after_days),
                      previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     prev = {k: v.to_json() for k, v in before.signals.items()}
-    return compare(analysis.signals, prev, notable, "recomputed", previous_date.isoformat())
+    return compare(current, prev, notable, "recomputed", previous_date.isoformat())
 
 
 # -------------------------------------------------------------------------------- draw

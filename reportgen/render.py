@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from reportgen.content import ContentPaths, as_content
 from reportgen.errors import RenderError
-from reportgen.narrative import MISSING_MARK
+from reportgen.i18n import MISSING_MARK
 from reportgen.parallel import fork_map
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def environment(templates: ContentPaths | Path, translations: NullTranslations,
     )
     env.install_gettext_translations(translations, newstyle=True)
     env.filters["para"] = paragraph_filter(separator)
+    env.filters["sentences"] = paragraph_filter(separator, wrap=False)
     return env
 
 
@@ -102,8 +103,9 @@ def report_untranslated(registry: Any, locales: dict[str, Any]) -> None:
                             "in English, e.g. %r", section.id, len(missing), code, missing[0])
 
 
-def paragraph_filter(separator: str) -> Any:
-    """Join the sentences of a {% filter para %} block (one per line) into one <p>.
+def paragraph_filter(separator: str, wrap: bool = True) -> Any:
+    """Join the sentences of a {% filter para %} block (one per line) into one <p> (or,
+    with `wrap` off, the `sentences` filter, into running text inside another element).
 
     English sentences need a space between them; Chinese ones must not have one. A
     sentence stating a value the data lack (a series never fetched) is left out.
@@ -112,7 +114,10 @@ def paragraph_filter(separator: str) -> Any:
     def para(text: str) -> Markup:
         sentences = [line.strip() for line in str(text).splitlines()
                      if line.strip() and MISSING_MARK not in line]
-        return Markup("<p>" + separator.join(sentences) + "</p>") if sentences else Markup("")
+        if not sentences:
+            return Markup("")
+        joined = separator.join(sentences)
+        return Markup(f"<p>{joined}</p>" if wrap else joined)
 
     return para
 

@@ -48,7 +48,7 @@ CHARTS_FILE = "charts.toml"
 COMPUTE_FILE = "compute.py"
 KEYS = frozenset({"title", "question", "order", "after", "numbered", "toc", "series",
                   "compute", "views", "signals", "heading"})
-SIGNAL_KEYS = frozenset({"title", "digits", "rate", "flat_band", "cover"})
+SIGNAL_KEYS = frozenset({"title", "digits", "rate", "flat_band", "cover", "flips"})
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,8 @@ def _signals(where: str, raw: Any) -> dict[str, SignalMeta]:
             raise CatalogError(f"{where}: [signals.{sid}] unknown key {unknown[0]!r}; known: "
                                + ", ".join(sorted(SIGNAL_KEYS)))
         out[sid] = SignalMeta(sid, spec["title"], spec.get("digits"), bool(spec.get("rate")),
-                              spec.get("flat_band"), spec.get("cover"))
+                              spec.get("flat_band"), spec.get("cover"),
+                              bool(spec.get("flips", True)))
     return out
 
 

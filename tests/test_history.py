@@ -76,7 +76,8 @@ def test_repo_share_stays_low_while_reserves_are_ample_then_climbs():
 
 
 def test_radar_orders_the_episodes():
-    data = snapshot(dt.date(2019, 9, 16), repo_episode())
+    """Read the next day (the episode's own date is "latest" on 16 Sep itself)."""
+    data = snapshot(dt.date(2019, 9, 17), repo_episode())
     result = reserves.compute(data, compute_context(data.as_of))
     radar = result.tables["radar"]
     mean = {k: np.nanmean([v for v in row.values()]) for k, row in radar.items()}

@@ -46,7 +46,7 @@ def test_change_phrase_follows_state_and_unit():
 
 def test_a_sentence_whose_value_the_data_lack_is_left_out():
     """A live store may lack a series: its sentence goes, a table cell keeps the dash."""
-    from reportgen.narrative import MISSING_MARK, NO_VALUE
+    from reportgen.i18n import MISSING_MARK, NO_VALUE
     from reportgen.render import paragraph_filter
 
     para = paragraph_filter(" ")

@@ -35,6 +35,7 @@ RASTER_DPI = 200
 PACK_RC = {"font.size": 14, "xtick.labelsize": 13, "ytick.labelsize": 13,
            "legend.fontsize": 13, "lines.linewidth": 2.4, "savefig.bbox": "standard"}
 MAX_POINTS = 700
+NO_DATA = "_no_data"  # key of the translated "no data" among a job's labels
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,25 @@ def start_date(since: str, as_of: dt.date) -> pd.Timestamp:
 def thin(s: pd.Series, how: str | None = None) -> pd.Series:
     """Fewer points for long daily series: SVG size and WeasyPrint time scale with them.
 
-    Weekly bins are labelled by their last real observation, never by the bin's end, so the
-    line does not run past the data and the caption's last date stays true.
+    Each week keeps its lowest and its highest observation, on their own dates, so a
+    one-day spike (SOFR 315 bp over the floor on 17 Sep 2019) is drawn at its height, never
+    averaged away; the last real observation is kept, so the line ends where the data do.
+    `weekly_mean` averages each week instead (for a series whose daily noise hides a trend).
     """
+    s = s.dropna()
     if how != "weekly_mean" and len(s) <= MAX_POINTS:
         return s
-    bins = s.resample("W-WED")
-    values = bins.mean() if how == "weekly_mean" else bins.last()
-    dates = pd.Series(s.index, index=s.index).resample("W-WED").max()
-    out = pd.Series(values.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy()), name=s.name)
-    return out[out.index.notna()].dropna()
+    if how == "weekly_mean":
+        bins = s.resample("W-WED")
+        dates = pd.Series(s.index, index=s.index).resample("W-WED").max()
+        out = pd.Series(bins.mean().to_numpy(), index=pd.DatetimeIndex(dates.to_numpy()),
+                        name=s.name)
+        return out[out.index.notna()].dropna()
+    week = s.index.to_period("W-WED")
+    frame = pd.DataFrame({"v": s.to_numpy(), "w": week}, index=s.index)
+    keep = set(frame.groupby("w")["v"].idxmin()) | set(frame.groupby("w")["v"].idxmax())
+    keep.add(s.index[-1])
+    return s[s.index.isin(sorted(keep))]
 
 
 # ---------------------------------------------------------------- drawing (runs in workers)
@@ -200,7 +210,7 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
         s = job.series.get(s_spec["id"])
         if s is None or s.empty:
             continue
-        s = thin(s[s.index >= start], spec.smooth)
+        s = thin(s[s.index >= start], s_spec.get("smooth", spec.smooth))
         if s.empty:
             continue
         if spec.rebase:
@@ -273,17 +283,24 @@ def _draw_radar(job: ChartJob, fig: Any) -> dt.date | None:
     spokes = job.spec.spokes
     angles = np.linspace(0, 2 * np.pi, len(spokes), endpoint=False).tolist()
     ax = fig.add_subplot(111, projection="polar")
+    latest = job.table.get("latest", {})
     for i, s_spec in enumerate(job.spec.series):
         row = job.table.get(s_spec["id"])
         if not row:
             continue
-        vals = [row.get(sp["id"], np.nan) for sp in spokes]
-        vals = [0.0 if not np.isfinite(v) else v for v in vals]
+        # a spoke without data is a gap in the web, never a zero
+        vals = [float(row.get(sp["id"], np.nan)) for sp in spokes]
         ax.plot(angles + angles[:1], vals + vals[:1], color=job.style.color(i),
                 lw=1.8 if s_spec["id"] == "latest" else 1.1, label=_pack_label(job, i))
-        if s_spec["id"] == "latest":
+        if s_spec["id"] == "latest" and all(np.isfinite(vals)):
             ax.fill(angles + angles[:1], vals + vals[:1], color=job.style.color(i), alpha=0.12)
-    ax.set_xticks(angles, [job.labels.get(sp["id"], sp["id"]) for sp in spokes], fontsize=7.5)
+    names = []
+    for sp in spokes:
+        name = job.labels.get(sp["id"], sp["id"])
+        if not np.isfinite(latest.get(sp["id"], np.nan)):
+            name += f"\n({job.labels.get(NO_DATA, 'no data')})"
+        names.append(name)
+    ax.set_xticks(angles, names, fontsize=7.5)
     for label, angle in zip(ax.get_xticklabels(), angles, strict=True):
         x = np.cos(angle)  # push labels away from the web: left of it, right of it, or centred
         label.set_horizontalalignment("left" if x > 0.3 else "right" if x < -0.3 else "center")
@@ -433,7 +450,7 @@ def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
         for lang in (languages if spec.localized else [None]):
             name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
             labels = ({sp["id"]: translate[lang](sp["label"]) for sp in spec.spokes}
-                      if lang else {})
+                      | {NO_DATA: translate[lang]("no data")} if lang else {})
             job = _job(spec, style, inputs, out_dir / name, lang, fonts.get(lang or "en", []),
                        labels)
             job.raster = raster
@@ -449,7 +466,8 @@ def plan_pack(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Pat
     for spec in drawable(specs, inputs):
         pack = {"format": fmt, "labels": [translate(s["label"]) for s in spec.series],
                 **words(spec)}
-        labels = {sp["id"]: translate(sp["label"]) for sp in spec.spokes}
+        labels = {sp["id"]: translate(sp["label"]) for sp in spec.spokes} | {
+            NO_DATA: translate("no data")}
         jobs.append(_job(spec, style, inputs, out_dir / f"{spec.id}.{fmt}", lang, fonts,
                          labels, pack))
     return jobs

@@ -16,14 +16,9 @@ from typing import Any
 
 from babel.support import NullTranslations
 
-from reportgen.i18n import Formatter, Locale
+from reportgen.i18n import NO_VALUE, Formatter, Locale
 from reportgen.signals import Analysis
 from reportgen.signals.base import Signal, SignalMeta
-
-# A value the data do not have: shown as a dash in tables, but a sentence that would state
-# it is left out (render.paragraph_filter drops it; render_html removes the mark elsewhere).
-MISSING_MARK = "\u2063"  # INVISIBLE SEPARATOR, never produced by formatting
-NO_VALUE = MISSING_MARK + "–"
 
 
 def N_(message: str) -> str:
@@ -54,6 +49,7 @@ STANCE_LABELS = {
     "bullish": N_("Bullish"),
 }
 # Keys of the shading shown under a chart.
+NO_DATA_WORD = N_("no data")  # a radar spoke without data
 SHADING_LABELS = {"recession": N_("Recessions (NBER)"), "shutdown": N_("Government shutdowns"),
                   "qt": N_("Balance-sheet runoff (QT)"), "event": N_("Policy events")}
 LOOP_STATUS = {"calm": N_("Calm"), "watch": N_("Watch"), "stress": N_("Stress")}
@@ -77,6 +73,7 @@ class Narrator:
     analysis: Analysis
     meta: Mapping[str, SignalMeta] = field(default_factory=dict)
     loop_titles: Mapping[str, str] = field(default_factory=dict)
+    frequencies: Mapping[str, str] = field(default_factory=dict)  # catalog id -> frequency
 
     @property
     def lang(self) -> str:
@@ -115,9 +112,15 @@ class Narrator:
         return self.fmt.value(abs(s.value), s.unit, **kw) if s.ok else NO_VALUE
 
     def d(self, sid: str) -> str:
-        """A signal's observation date, at the precision its frequency deserves."""
+        """A signal's observation date, at the precision its frequency deserves: a monthly
+        value is dated "Jul 2026", never "1 Jul 2026"."""
         s = self.sig(sid)
-        return self.fmt.date(s.date) if s.date else NO_VALUE
+        return self.fmt.observed(s.date, self.frequency(s.inputs)) if s.date else NO_VALUE
+
+    def frequency(self, inputs: tuple[str, ...]) -> str:
+        """The coarsest frequency among a value's input series (quarterly, monthly...)."""
+        found = {self.frequencies.get(i, "") for i in inputs}
+        return next((f for f in ("quarterly", "monthly") if f in found), "daily")
 
     def m(self, sid: str) -> str:
         """A signal's observation month (for monthly data)."""
@@ -168,18 +171,31 @@ class Narrator:
             "the lowest since %(month)s")
         return msg % {"month": self.fmt.month(last.date())}
 
+    def spread_rank(self, sid: str) -> str:
+        """A spread's percentile in the direction that matters: at the 5th percentile it is
+        "tighter than 95% of its history", at the 80th "wider than 80%"."""
+        s = self.sig(sid)
+        if not s.ok:
+            return NO_VALUE
+        if s.value < 50:
+            return self._("tighter than %(share)s of its history") % {
+                "share": self.fmt.pct(100 - s.value, 0)}
+        return self._("wider than %(share)s of its history") % {
+            "share": self.fmt.pct(s.value, 0)}
+
     def state(self, sid: str) -> str:
         return self.sig(sid).state
 
     def stance_label(self, key: str | None = None) -> str:
         key = self.analysis.stance.label if key is None else key
-        return self._(STANCE_LABELS.get(key, key)) if key else "–"
+        return self._(STANCE_LABELS.get(key, key)) if key else NO_VALUE
 
     def loop_name(self, loop_id: str) -> str:
         return self._(self.loop_titles.get(loop_id, loop_id))
 
     def loop_status(self, status: str) -> str:
-        return self._(LOOP_STATUS.get(status, status)) if status else "–"
+        """A loop's status in words; a loop none of whose inputs has data says so."""
+        return self._(LOOP_STATUS.get(status, status)) if status else self._("No data")
 
     def trend(self, trend: str) -> str:
         return self._(TRENDS.get(trend, trend))
@@ -188,7 +204,14 @@ class Narrator:
         return self._(RELEASE_STATUS[status])
 
     def phase_name(self, phase: str) -> str:
-        return self._(PHASE_NAMES.get(phase, phase)) if phase else "–"
+        """A phase's name; a tie ("a-b") reads "between Phase A (...) and Phase B (...)"."""
+        if not phase:
+            return NO_VALUE
+        if "-" in phase:
+            names = [self._(PHASE_NAMES.get(p, p)) for p in phase.split("-")]
+            return self._("between %(first)s and %(second)s") % {
+                "first": ", ".join(names[:-1]), "second": names[-1]}
+        return self._(PHASE_NAMES.get(phase, phase))
 
     def signal_title(self, sid: str) -> str:
         """The reader's name for a signal id (declared in its section's section.toml)."""
@@ -207,9 +230,13 @@ STATE_WORDS = {
     "tight": N_("tight"), "wide": N_("wide"), "normal": N_("normal"),
     "a": N_("phase A"), "b": N_("phase B"), "c": N_("phase C"),
     "reaccelerating": N_("re-accelerating"), "disinflating": N_("disinflating"),
+    "cooling": N_("cooling, not yet disinflation"),
     "sideways": N_("moving sideways"), "restrictive": N_("restrictive"),
     "near_neutral": N_("near neutral"), "accommodative": N_("accommodative"),
-    "cuts_priced": N_("cuts priced"), "no_cuts": N_("no cuts priced"),
+    "cuts": N_("cuts priced"), "hikes": N_("hikes priced"), "none": N_("no change priced"),
+    "strained": N_("strained"), "above": N_("above the floor"), "below": N_("below the floor"),
+    "at": N_("at the floor"),
+    "above_range": N_("above the target range"), "in_range": N_("inside the target range"),
     "above_floor": N_("mostly at or above the floor"),
     "minority_above": N_("a growing minority at or above the floor"),
     "below_floor": N_("mostly below the floor"),
@@ -220,4 +247,9 @@ STATE_WORDS = {
 
 
 def state_word(t: NullTranslations, state: str) -> str:
+    """A state in words; a tie of outlook phases ("a-b") names both."""
+    if state and "-" in state and all(p in PHASE_NAMES for p in state.split("-")):
+        words = [t.gettext(STATE_WORDS[p]) for p in state.split("-")]
+        return t.gettext("between %(first)s and %(second)s") % {
+            "first": ", ".join(words[:-1]), "second": words[-1]}
     return t.gettext(STATE_WORDS.get(state, state)) if state else "–"

@@ -72,15 +72,33 @@ def fog(ctx: ViewContext) -> dict[str, Any]:
 
 
 def reserves(ctx: ViewContext) -> dict[str, Any]:
-    """The radar's average reading per episode, and the loan with the widest marks."""
-    radar = ctx.result.tables.get("radar", {})
-    return {"radar_avg": {k: _mean(v.values()) for k, v in radar.items()},
-            "widest_loan": ctx.result.tables.get("widest_loan", {})}
+    """The radar in words: how many gauges have data, each episode's average over those
+    gauges, which percentiles rest on a short history; and the loan with the widest marks."""
+    tables = ctx.result.tables
+    radar = tables.get("radar", {})
+    latest = radar.get("latest", {})
+    gauges = [k for k, v in latest.items() if v is not None and math.isfinite(v)]
+    spec = next((c for c in ctx.section.charts if c.table == "radar"), None)
+    names = {sp["id"]: ctx.narrator.t.gettext(sp["label"]) for sp in spec.spokes} if spec \
+        else {}
+    short = [names.get(k, k) for k in tables.get("radar_short", []) if k in gauges]
+    return {"radar_avg": {k: _mean(v.get(g) for g in gauges) for k, v in radar.items()},
+            "radar_count": len(gauges),
+            "radar_short": format_list(short, locale=ctx.narrator.fmt.f.babel) if short else "",
+            "widest_loan": tables.get("widest_loan", {})}
 
 
 def outlook(ctx: ViewContext) -> dict[str, Any]:
+    """The triggers, each phase's share, and each phase's evidence: the triggers that hold,
+    in words, so a reader sees why the data point where they do."""
     tables = ctx.result.tables
-    return {"triggers": tables["triggers"],
+    t, babel = ctx.narrator.t, ctx.narrator.fmt.f.babel
+    evidence = {}
+    for phase in tables["phase_scores"]:
+        held = [t.gettext(tr.label) for tr in tables["triggers"]
+                if tr.phase == phase and tr.met]
+        evidence[phase] = format_list(held, locale=babel) if held else ""
+    return {"triggers": tables["triggers"], "evidence": evidence,
             "phase_scores": {k: v for k, v in tables["phase_scores"].items()
                              if not math.isnan(v)}}
 

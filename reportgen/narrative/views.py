@@ -45,7 +45,8 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
                 analysis: signals.Analysis, drawn: list[charts.DrawnChart], narrator: Narrator,
                 events: list[tuple[str, dt.date, dt.date | None]],
                 provenance: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """What the templates need to show each chart in one language."""
+    """What the templates need to show each chart in one language. `provenance` (the
+    snapshot's) says which catalog series had data: only those are named as sources."""
     t, fmt, lang = narrator.t, narrator.fmt, narrator.lang
     by_id: dict[str, charts.DrawnChart] = {}
     for d in drawn:
@@ -63,9 +64,11 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
                                                        "(%(series)s); see the data appendix.")
                                   % {"series": ", ".join(inputs)}}
             continue
+        table = _table(analysis, spec.table) if spec.table else None
         legend = [{"label": s["label"], "color": style.color(i), "kind": "line"}
                   for i, s in enumerate(spec.series)
-                  if spec.table or len(analysis.series.get(s["id"], ()))]
+                  if (table is not None and (not isinstance(table, dict) or s["id"] in table))
+                  or len(analysis.series.get(s["id"], ()))]
         spans = {k for k, _, end in events if k in spec.shade and end is not None}
         if spec.recessions:
             spans.add("recession")
@@ -74,11 +77,13 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
         if any(k in spec.shade and end is None for k, _, end in events):
             legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
-        sources_text = chart_sources(spec, analysis, t)
+        drawn_from = chart_inputs(spec, analysis, drawn_only=True, provenance=provenance)
+        sources_text = chart_sources(spec, analysis, t, drawn_from)
         last = d.last_date or analysis.data_as_of
         views[spec.id] = {
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
-            "src": f"charts/{d.path.name}", "sources": sources_text, "last": fmt.date(last),
+            "src": f"charts/{d.path.name}", "sources": sources_text,
+            "last": fmt.observed(last, narrator.frequency(tuple(drawn_from))),
             "alt": alt_text(spec, analysis, narrator),
             "img_class": charts.KINDS[spec.kind].img_class,
             "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator),
@@ -86,10 +91,31 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
     return views
 
 
-def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis) -> list[str]:
+def _table(analysis: signals.Analysis, name: str) -> Any:
+    return next((r.tables[name] for r in analysis.sections.values() if name in r.tables), None)
+
+
+def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis, drawn_only: bool = False,
+                 provenance: dict[str, Any] | None = None) -> list[str]:
+    """The catalog series behind a chart. `drawn_only`: only those behind the lines that
+    were drawn, and of those only the ones the store had (`provenance` names them)."""
     ids = [s["id"] for s in (*spec.series, *spec.spokes)]
-    return sorted({i for sid in ids if sid in analysis.signals
-                   for i in analysis.signals[sid].inputs})
+    if drawn_only:
+        ids = [i for i in ids if len(analysis.series.get(i, ()))]
+    found: set[str] = set()
+    todo, seen = list(ids), set()
+    while todo:  # a derived series may be made of other derived series (the outlook's)
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        sig = analysis.signals.get(sid)
+        for i in analysis.inputs.get(sid) or (sig.inputs if sig is not None else ()):
+            (todo.append(i) if i in analysis.inputs or i in analysis.signals
+             else found.add(i))
+    if drawn_only and provenance:
+        found = {i for i in found if i in provenance and provenance[i].last_date is not None}
+    return sorted(found)
 
 
 def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narrator) -> str:
@@ -111,9 +137,10 @@ def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narr
         "list": format_list(parts, locale=fmt.f.babel)}
 
 
-def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any) -> str:
+def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any,
+                  inputs: list[str] | None = None) -> str:
     """Series ids behind a chart, from its signals' inputs; user tables by name."""
-    inputs = chart_inputs(spec, analysis)
+    inputs = chart_inputs(spec, analysis) if inputs is None else inputs
     if inputs:
         return ", ".join(inputs)
     return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -36,6 +36,7 @@ class Analysis:
     stance: scorecard.Score
     loops: list[scorecard.Score]
     changes: Changes | None = None
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # series -> catalog ids
 
 
 def run_section(compute: Compute, data: Snapshot, ctx: Context) -> SectionResult:
@@ -56,12 +57,13 @@ def analyse(data: Snapshot, steps: list[tuple[str, Compute]], catalogs: Mapping[
     series: dict[str, pd.Series] = {}
     signals: dict[str, Signal] = {}
     for section_id, compute in steps:
-        ctx = Context(as_of=data.as_of, levels=levels, series=dict(series), catalogs=catalogs)
+        ctx = Context(as_of=data.as_of, levels=levels, series=dict(series), catalogs=catalogs,
+                      signals=dict(signals))
         result = run_section(compute, data, ctx)
+        result.signals = apply_flat_bands(result.signals, flat_bands)
         sections[section_id] = result
         series.update(result.series)
         signals.update(result.signals)
-    signals = apply_flat_bands(signals, flat_bands)
     cards = catalogs["scorecards"]
     now, before = pd.Timestamp(data.as_of), pd.Timestamp(previous_as_of)
     stale = data.stale_by_age()  # series that stopped updating drive no score
@@ -73,5 +75,7 @@ def analyse(data: Snapshot, steps: list[tuple[str, Compute]], catalogs: Mapping[
         signals[f"loop_{loop.id}"] = Signal(f"loop_{loop.id}", loop.score, "score", data.as_of,
                                             tuple(c.input_id for c in loop.contributions),
                                             loop.label)
+    inputs = {k: v for result in sections.values() for k, v in result.inputs.items()}
     return Analysis(as_of=data.as_of, data_as_of=data.data_as_of(), sample=data.sample,
-                    sections=sections, series=series, signals=signals, stance=st, loops=loops)
+                    sections=sections, series=series, signals=signals, stance=st, loops=loops,
+                    inputs=inputs)

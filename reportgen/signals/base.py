@@ -52,6 +52,7 @@ class SignalMeta:
     rate: bool = False        # a policy or money-market rate: two decimals, changes in bp
     flat_band: float | None = None  # smaller changes read as "little changed"
     cover: int | None = None  # position among the cover's key numbers (None: not there)
+    flips: bool = True        # a change of its state is news in "what changed"
 
 
 @dataclass
@@ -63,22 +64,28 @@ class SectionResult:
     series: dict[str, pd.Series] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    # The catalog series each derived series is made from (a chart's source line names
+    # exactly these); a signal's inputs count for the series of the same id.
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def add(self, sig: Signal) -> Signal:
         self.signals[sig.id] = sig
+        if sig.inputs:
+            self.inputs.setdefault(sig.id, sig.inputs)
         return sig
 
 
 @dataclass(frozen=True)
 class Context:
     """What a compute step gets besides the snapshot: the verdict levels, the derived
-    series of the sections placed before it, and the analysis catalogs (outlook triggers,
-    scorecards), all read-only."""
+    series and signals (their dead bands applied) of the sections placed before it, and the
+    analysis catalogs (outlook triggers, scorecards), all read-only."""
 
     as_of: dt.date
     levels: Mapping[str, float]
     series: Mapping[str, pd.Series]
     catalogs: Mapping[str, Any]
+    signals: Mapping[str, Signal] = field(default_factory=dict)  # earlier sections' signals
 
 
 DIRECTIONS = frozenset({"rising", "falling", "flat"})

@@ -18,6 +18,7 @@ single-date status uses the same code, so the table and the chart cannot disagre
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,6 +228,19 @@ def fog_history(data: Snapshot, months: int = 36) -> pd.Series:
                      name="data_fog_index")
 
 
+def rate_path(two: Signal, levels: Mapping[str, float]) -> Signal:
+    """What the market prices, from the two-year yield against EFFR: cuts, no change or
+    hikes, and how many quarter-point steps the average expected rate over two years sits
+    away (the value)."""
+    if not two.ok:
+        return Signal("rate_path", None, "count", None, two.inputs)
+    steps = round(abs(two.value) / 25.0)
+    none = levels["rate_path_none_bp"]
+    state = "cuts" if two.value <= -none else "hikes" if two.value >= none else "none"
+    return Signal("rate_path", float(max(steps, 1) if state != "none" else 0), "count",
+                  two.date, two.inputs, state)
+
+
 def compute(data: Snapshot, ctx: Context) -> SectionResult:
     levels = ctx.levels
     out = SectionResult()
@@ -266,13 +280,13 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
         out.add(last_signal(key, spread, "bp", (tenor, "EFFR"), change_days=91,
                             change_label="13w"))
         out.add(last_signal(f"{key}_4w_change", diff_over(spread, 28), "bp", (tenor, "EFFR")))
-    two = out.signals["dgs2_minus_effr_bp"]
-    out.add(Signal("rate_path", None, "state", two.date, two.inputs,
-                   ("cuts_priced" if two.value < 0 else "no_cuts") if two.ok else ""))
+    out.add(rate_path(out.signals["dgs2_minus_effr_bp"], levels))
     walcl = clean(data.usd_bn("WALCL"))
     out.series["walcl_usd_bn"] = walcl
     out.series["treast_usd_bn"] = clean(data.usd_bn("TREAST"))
     out.series["wshomcb_usd_bn"] = clean(data.usd_bn("WSHOMCB"))
+    out.inputs.update(treast_usd_bn=("TREAST",), wshomcb_usd_bn=("WSHOMCB",),
+                      data_fog_index=KEY_RELEASES)
     pace = diff_over(walcl, 91)
     out.series["walcl_13w_change_usd_bn"] = pace
     out.add(last_signal("walcl_usd_bn", walcl, "usd_bn", ("WALCL",), change_days=91,

@@ -62,6 +62,17 @@ def phase_scores(triggers: list[Trigger]) -> dict[str, float]:
     return out
 
 
+def leading_phase(scores: dict[str, float]) -> tuple[str, float | None]:
+    """The phase with the largest share of its triggers holding; a tie is a tie, stated as
+    the phases joined ("a-b": between A and B), never settled by order."""
+    known = {p: v for p, v in scores.items() if pd.notna(v)}
+    if not known:
+        return "", None
+    top = max(known.values())
+    leaders = [p for p in PHASES if p in known and abs(known[p] - top) < 1e-9]
+    return "-".join(leaders), top
+
+
 def phase_history(specs: list[dict], series: dict[str, pd.Series], since: str) -> pd.DataFrame:
     """Weekly share of triggers met, per phase, for the outlook chart."""
     ends = [c.index[-1] for c in map(clean, series.values()) if len(c)]
@@ -102,11 +113,12 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
     scores = phase_scores(triggers)
     out.tables["triggers"] = triggers
     out.tables["phase_scores"] = scores
-    known = {p: v for p, v in scores.items() if pd.notna(v)}
-    phase = max(known, key=lambda p: (known[p], PHASES.index(p))) if known else ""
-    out.add(Signal("outlook_phase", known.get(phase), "share", data.as_of,
+    phase, share = leading_phase(scores)
+    out.add(Signal("outlook_phase", share, "share", data.as_of,
                    tuple(sorted({t.input for t in triggers})), phase))
     history = phase_history(specs, inputs, "2019-01-01")
     for p in history:
         out.series[f"phase_{p}_triggers_met_pct"] = history[p]
+        out.inputs[f"phase_{p}_triggers_met_pct"] = tuple(
+            spec["input"] for spec in specs if spec["phase"] == p)
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pandas as pd
+
 from reportgen.signals.base import Context, SectionResult, Signal, last_signal
 from reportgen.signals.transforms import annualised_change, clean, moving_average, yoy
 from reportgen.store import Snapshot
@@ -55,26 +57,53 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
                         change_periods=3, change_label="3m"))
     out.series["cpi_minus_core_pp"] = (cpi - core.reindex(cpi.index)).dropna()
     out.add(momentum_verdict(out.signals, levels))
-    out.add(policy_verdict(out.signals["real_policy_rate_pct"], levels))
+    exante, inputs = ex_ante_real_rate(effr, data["T5YIE"], pce)
+    out.series["real_rate_exante_pct"] = exante
+    out.add(last_signal("real_rate_exante_pct", exante, "percent", inputs, change_periods=6,
+                        change_label="6m"))
+    out.add(policy_verdict(out.signals["real_rate_exante_pct"], levels))
     return out
 
 
 def momentum_verdict(signals: dict[str, Signal], levels: Mapping[str, float]) -> Signal:
-    """Is core inflation re-accelerating, disinflating or moving sideways? 3-month
-    annualised core CPI against its year-on-year rate, with a dead band."""
+    """Where core inflation is heading, when level and momentum agree. Re-accelerating:
+    3-month annualised core CPI above the annual rate. Disinflating: momentum below it AND
+    the annual rate of core and headline CPI falling over three months. Momentum below with
+    the annual rate not falling yet is "cooling": not yet disinflation."""
     fast, slow = signals["core_cpi_3m_ann_pct"], signals["core_cpi_yoy_pct"]
-    inputs = ("CPILFESL",)
+    headline = signals["cpi_yoy_pct"]
+    inputs = ("CPILFESL", "CPIAUCSL")
     if not (fast.ok and slow.ok):
         return Signal("inflation_momentum", None, "state", None, inputs)
     gap, band = fast.value - slow.value, levels["core_momentum_pp"]
-    state = "reaccelerating" if gap > band else "disinflating" if gap < -band else "sideways"
+    falling = (slow.change is not None and slow.change < 0
+               and (headline.change is None or headline.change <= 0))
+    if gap > band:
+        state = "reaccelerating"
+    elif gap < -band:
+        state = "disinflating" if falling else "cooling"
+    else:
+        state = "sideways"
     return Signal("inflation_momentum", None, "state", fast.date, inputs, state)
 
 
+def ex_ante_real_rate(effr: pd.Series, breakeven: pd.Series, core_pce: pd.Series
+                      ) -> tuple[pd.Series, tuple[str, ...]]:
+    """EFFR less expected inflation: the 5-year breakeven where there is one (what markets
+    expect), else core PCE inflation (what was), monthly."""
+    effr_m = effr.resample("MS").mean()
+    be = clean(breakeven)
+    if len(be):
+        expected = be.resample("MS").mean().reindex(effr_m.index)
+        return (effr_m - expected).dropna(), ("EFFR", "T5YIE")
+    return (effr_m - core_pce.reindex(effr_m.index)).dropna(), ("EFFR", "PCEPILFE")
+
+
 def policy_verdict(real: Signal, levels: Mapping[str, float]) -> Signal:
-    """Restrictive, neutral or accommodative, from the real policy rate."""
+    """Restrictive, near neutral or accommodative: the ex-ante real policy rate against the
+    neutral band of thresholds.toml."""
     if not real.ok:
         return Signal("policy_stance", None, "state", None, real.inputs)
-    state = ("restrictive" if real.value > levels["real_rate_restrictive"] else
-             "accommodative" if real.value < 0 else "near_neutral")
+    state = ("restrictive" if real.value > levels["neutral_real_high"] else
+             "accommodative" if real.value < levels["neutral_real_low"] else "near_neutral")
     return Signal("policy_stance", None, "state", real.date, real.inputs, state)
