@@ -8,7 +8,20 @@
     |   +-- SourceUnavailableError timeouts, connection refused, 5xx
     |   +-- MalformedDataError     the answer or file was not what it should be
     +-- RenderError                a template, chart or PDF could not be produced
-    +-- PublishError               outputs could not be written
+    +-- PublishError               outputs could not be written, or a published issue
+                                   does not match its manifest
+
+Exit codes (the README lists them too):
+
+    0    done
+    1    any other failure; `send`: some addresses were refused for good (5xx)
+    2    bad config, option, flag or date (ConfigError, CatalogError; usage errors)
+    3    data could not be had (SourceError)
+    4    a template, chart or PDF could not be produced (RenderError)
+    5    outputs could not be written, or an issue does not match its manifest
+    75   `send`: some deliveries were deferred by the server (4xx); run `send` again later
+    130  interrupted by SIGINT (Ctrl-C): nothing was published
+    143  stopped by SIGTERM: nothing was published
 """
 
 from __future__ import annotations
@@ -50,3 +63,13 @@ class RenderError(ReportgenError):
 
 class PublishError(ReportgenError):
     exit_code = 5
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound exactly like Ctrl-C: staging removed, nothing half-published."""
+
+
+# Exit codes that are not an error class's: see the table above.
+EXIT_DEFERRED = 75
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143

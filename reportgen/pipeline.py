@@ -281,10 +281,11 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
                              for sid in snapshot.stale()},
                    "signals": {k: v.to_json() for k, v in analysis.signals.items()},
                    "changes": asdict(analysis.changes)}
-        publish.write_json(staging / publish.SIGNALS_FILE, payload)
-        keep.add(publish.SIGNALS_FILE)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
             keep |= {f"charts/{d.path.name}" for d in drawn}
+        payload["manifest"] = publish.manifest(staging, keep)  # what send/publish check
+        publish.write_json(staging / publish.SIGNALS_FILE, payload)
+        keep.add(publish.SIGNALS_FILE)
         progress("Publishing")
         folder = publish.issue_dir(config.output_dir, issue_date)
         files = publish.publish(staging, folder, keep)
