@@ -248,7 +248,8 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
             extra = language_extras(analysis, narrator, content.catalog, snapshot,
                                     previous_date, rebuilt, gathered.fallback)
             extra["notes"] = load_notes(config.notes_dir, issue_date,
-                                        [s["id"] for s in content.sections], lang)
+                                        [s["id"] for s in content.sections], lang,
+                                        config.report.max_note_kb * 1024)
             stem = file_stem(issue_date, lang)
             for medium in ("html", "pdf"):
                 if medium not in formats:
