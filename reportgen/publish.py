@@ -29,15 +29,14 @@ import logging
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from reportgen import stops
 from reportgen.errors import PublishError
 from reportgen.locking import process_alive
 
@@ -51,7 +50,6 @@ CARRIED_OVER = ("sent.json", "chart-pack-*")
 # Scratch folders of builds and site builds; the number after the prefix is the owner's pid.
 LEFTOVER = re.compile(r"^\.(?:staging-\d{4}-\d{2}-\d{2}|site(?:-old)?)-(?:(\d+)(?:-|$))?")
 LEGACY_AGE = 24 * 3600  # scratch folders of older versions name no pid: removed after a day
-STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 def issue_dir(output_dir: Path, issue_date: dt.date) -> Path:
@@ -307,40 +305,17 @@ def exchange(a: Path, b: Path) -> bool:
 
 @contextlib.contextmanager
 def stops_held(published: Path) -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while output is switched, so that a stop lands before or
-    after the switch, never inside it.
-
-    The signals are caught and recorded (whichever thread the kernel hands them to), then
-    passed to the handlers they were meant for. A stop held past a successful switch is
-    raised with `published` set on it, for the CLI to say what was published.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers, and only it runs them
-        return
-    held: list[int] = []
-    before = {s: signal.signal(s, lambda signum, _frame: held.append(signum)) for s in STOPS}
+    """Hold SIGINT and SIGTERM while output is switched; a stop held past a successful
+    switch is raised with `published` set on it, for the CLI to say what was published."""
     switched = False
     try:
-        yield
-        switched = True
-    finally:
-        for signum, handler in before.items():
-            signal.signal(signum, handler)
-        if held:
-            try:
-                _deliver(held[0], before[held[0]])
-            except KeyboardInterrupt as exc:
-                if switched:
-                    exc.published = published  # type: ignore[attr-defined]
-                raise
-
-
-def _deliver(signum: int, handler: Any) -> None:
-    """Hand a held signal to its handler, or to the system's default action."""
-    if callable(handler):
-        handler(signum, None)
-    elif handler != signal.SIG_IGN:
-        signal.raise_signal(signum)
+        with stops.held():
+            yield
+            switched = True
+    except KeyboardInterrupt as exc:
+        if switched:
+            exc.published = published  # type: ignore[attr-defined]
+        raise
 
 
 def previous_signals(output_dir: Path, issue_date: dt.date) -> tuple[dt.date, dict] | None:
