@@ -20,15 +20,22 @@ STOPS = (signal.SIGINT, signal.SIGTERM)
 @contextlib.contextmanager
 def held() -> Iterator[None]:
     """Catch and record stop signals during the body, then hand them to the handlers
-    they were meant for (or the system's default action)."""
+    they were meant for (or the system's default action).
+
+    They are also blocked in this thread, so that a child forked meanwhile starts with
+    them blocked: a SIGTERM sent to it stays pending until it has set its own handlers
+    (parallel._worker_start) instead of landing in the recorder it inherited.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers, and only it runs them
         return
     caught: list[int] = []
     before = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in STOPS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # pending ones: to the recorder
         for signum, handler in before.items():
             signal.signal(signum, handler)
         if caught:
