@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from reportgen import FORMATS, __version__
-from reportgen.config import ENV, describe, load_config, with_overrides
-from reportgen.errors import ConfigError, ReportgenError
+from reportgen.config import ENV, Config, describe, load_config, with_overrides
+from reportgen.errors import (
+    EXIT_DEFERRED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    ConfigError,
+    ReportgenError,
+    Terminated,
+)
+
+EARLIEST_ISSUE = dt.date(1990, 1, 1)
+AHEAD_DAYS = 7
 
 
 def _date(text: str) -> dt.date:
@@ -20,6 +33,35 @@ def _date(text: str) -> dt.date:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def checked_date(value: dt.date, flag: str) -> dt.date:
+    """Issue dates run from 1990 (before it the catalog has too little) to a week ahead."""
+    latest = dt.date.today() + dt.timedelta(days=AHEAD_DAYS)
+    if not EARLIEST_ISSUE <= value <= latest:
+        raise ConfigError(f"{flag} {value}: out of range; issue dates run from "
+                          f"{EARLIEST_ISSUE} to a week from today ({latest})")
+    return value
+
+
+def issue_and_as_of(args: argparse.Namespace) -> tuple[dt.date, dt.date | None]:
+    """`run`'s issue date and `--as-of`, which may not look past the issue date."""
+    if args.as_of is not None:
+        checked_date(args.as_of, "--as-of")
+    issue_date = checked_date(args.date or args.as_of or dt.date.today(), "--date")
+    if args.as_of is not None and args.as_of > issue_date:
+        raise ConfigError(f"--as-of {args.as_of} is later than the issue date {issue_date}: "
+                          "an issue cannot use data from after its date")
+    return issue_date, args.as_of
+
+
+def output_config(config: Config) -> Config:
+    """Refuse an output folder that is an existing file, before anything is done."""
+    out = config.output_dir
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is an existing file, not a folder; pass a folder to "
+                          "--output (or report.output_dir)")
+    return config
 
 
 def _list(text: str) -> list[str]:
@@ -160,18 +202,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from reportgen.pipeline import build
     from reportgen.scheduler import run_lock
 
-    config = with_overrides(load_config(args.config), languages=args.lang,
-                            formats=args.formats, workers=args.workers,
-                            page_size=args.page_size, output_dir=args.output,
-                            pdf_charts=args.pdf_charts)
-    issue_date = args.date or args.as_of or dt.date.today()
+    config = output_config(with_overrides(
+        load_config(args.config), languages=args.lang, formats=args.formats,
+        workers=args.workers, page_size=args.page_size, output_dir=args.output,
+        pdf_charts=args.pdf_charts))
+    issue_date, as_of = issue_and_as_of(args)
     console = Console(stderr=True, quiet=args.quiet)
     with (run_lock(config.output_dir, wait=not args.no_wait,
                    timeout=config.schedule.lock_timeout),
           console.status("Starting", spinner="dots") as status):
-        result = build(config, issue_date, progress=lambda msg: status.update(msg),
-                       as_of=args.as_of, fetch=not (args.offline or args.as_of),
-                       strict=args.strict)
+        result = build(config, issue_date, progress=_progress(status),
+                       as_of=as_of, fetch=not (args.offline or as_of), strict=args.strict)
     out = Console()
     if result.fallback:  # said even with --quiet: nobody should mistake this for real data
         out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
@@ -212,15 +253,18 @@ def cmd_charts(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from reportgen.pipeline import build_chart_pack
+    from reportgen.scheduler import run_lock
 
-    config = with_overrides(load_config(args.config), output_dir=args.output,
-                            languages=[args.lang] if args.lang else None)
+    config = output_config(with_overrides(load_config(args.config), output_dir=args.output,
+                                          languages=[args.lang] if args.lang else None))
     lang = config.report.languages[0]
+    day = checked_date(args.date or dt.date.today(), "--date")
     console = Console(stderr=True, quiet=args.quiet)
-    with console.status("Starting", spinner="dots") as status:
-        result = build_chart_pack(config, args.date or dt.date.today(), lang,
+    with (run_lock(config.output_dir, wait=True, timeout=config.schedule.lock_timeout),
+          console.status("Starting", spinner="dots") as status):
+        result = build_chart_pack(config, day, lang,
                                   args.chart_format, args.section,
-                                  progress=lambda msg: status.update(msg))
+                                  progress=_progress(status))
     if not args.quiet:
         print(f"{len(result.files)} charts written to {result.folder} "
               f"in {result.seconds:.1f} s")
@@ -228,12 +272,16 @@ def cmd_charts(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from reportgen.publish import unwritable
     from reportgen.scheduler import run_forever
 
-    config = with_overrides(load_config(args.config), output_dir=args.output)
-    config.output_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(config.output_dir / "reportgen-schedule.log",
-                                  encoding="utf-8")
+    config = output_config(with_overrides(load_config(args.config), output_dir=args.output))
+    try:
+        config.output_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(config.output_dir / "reportgen-schedule.log",
+                                      encoding="utf-8")
+    except OSError as exc:
+        raise unwritable(config.output_dir, exc) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -246,26 +294,37 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from reportgen.deliver import send
 
-    config = with_overrides(load_config(args.config), output_dir=args.output,
-                            languages=args.lang)
-    report = send(config, args.date or dt.date.today(), config.report.languages, args.to,
-                  args.force)
+    config = output_config(with_overrides(load_config(args.config), output_dir=args.output,
+                                          languages=args.lang))
+    day = checked_date(args.date or dt.date.today(), "--date")
+    report = send(config, day, config.report.languages, args.to, args.force)
     for lang, addresses in report.sent.items():
         print(f"sent {lang} to {len(addresses)} address(es)")
     for lang, addresses in report.skipped.items():
         if addresses:
             print(f"skipped {len(addresses)} {lang} address(es) that already had this issue")
     for address, reason in report.refused.items():
-        print(f"reportgen: warning: {address}: {reason}; skipped", file=sys.stderr)
-    return 1 if report.refused else 0
+        print(f"reportgen: warning: {address}: {reason}; refused, not sent", file=sys.stderr)
+    for i, (address, reason) in enumerate(report.pending.items()):
+        if i == MAX_LISTED:
+            print(f"reportgen: warning: ... and {len(report.pending) - i} more deferred",
+                  file=sys.stderr)
+            break
+        print(f"reportgen: warning: {address}: {reason}; deferred by the server, pending "
+              "(run `reportgen send` again later)", file=sys.stderr)
+    if report.refused:
+        return 1
+    return EXIT_DEFERRED if report.pending else 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from reportgen.scheduler import run_lock
     from reportgen.site import build_site
 
-    config = with_overrides(load_config(args.config), output_dir=args.output)
-    site = build_site(config.output_dir, config.content, force=args.force,
-                      base_url=args.base_url)
+    config = output_config(with_overrides(load_config(args.config), output_dir=args.output))
+    with run_lock(config.output_dir, wait=True, timeout=config.schedule.lock_timeout):
+        site = build_site(config.output_dir, config.content, force=args.force,
+                          base_url=args.base_url)
     print(f"site written to {site}")
     return 0
 
@@ -276,12 +335,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from reportgen.site import SITE_DIR
 
-    config = with_overrides(load_config(args.config), output_dir=args.output)
+    config = output_config(with_overrides(load_config(args.config), output_dir=args.output))
     site = config.output_dir / SITE_DIR
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port}: not a port; use 1 to 65535 (0: any free one)")
     if not (site / "index.html").is_file():
         raise ConfigError(f"{site}: no site to serve; run `reportgen publish` first")
+    # The path, not its target: each request follows output/site to the version served now.
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ReportgenError(f"127.0.0.1:{args.port} is already in use; stop what "
+                                 "listens there or pick another --port") from None
+        raise ReportgenError(f"127.0.0.1:{args.port}: cannot listen ({exc.strerror}); "
+                             "pick another --port") from None
+    with server:
         print(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
         server.serve_forever()
     return 0
@@ -350,9 +420,54 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_LISTED = 20
+# Commands that build and publish: SIGTERM unwinds them like Ctrl-C (staging removed).
+PUBLISHING = ("run", "charts", "publish")
+
+
+_STOPS: list[int] = []
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    """SIGTERM unwinds like Ctrl-C. The stop is also remembered: an exception raised while
+    the interpreter runs an at-fork hook (the pool forking its workers) is dropped."""
+    _STOPS.append(signum)
+    _checkpoint()
+
+
+def _checkpoint() -> None:
+    """Raise a stop that was asked for; called on entering every stage of a build too."""
+    if _STOPS:
+        if _STOPS[0] == signal.SIGTERM:
+            raise Terminated("SIGTERM")
+        raise KeyboardInterrupt
+
+
+def _progress(status: Any) -> Any:
+    def update(message: str) -> None:
+        _checkpoint()
+        status.update(message)
+    return update
+
+
+def _interrupted(exc: KeyboardInterrupt, command: str) -> int:
+    """One line saying what a stop left behind; the documented exit code."""
+    how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+    where = getattr(exc, "published", None)
+    if where:
+        how += f"; the output was switched to the new build just before ({where})"
+    elif command in PUBLISHING:
+        how += "; nothing was published"
+    print(f"reportgen: {how}", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
+    if args.command in PUBLISHING:
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
     try:
         commands = {"run": cmd_run, "charts": cmd_charts, "schedule": cmd_schedule,
                     "send": cmd_send,
@@ -364,12 +479,15 @@ def main(argv: list[str] | None = None) -> int:
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("reportgen: interrupted; nothing was published", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, args.command)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a file or folder the checks above did not foresee
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"reportgen: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ def _opt(default: Any, doc: str, **kw: Any) -> Any:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    title: str = _opt("Macro Liquidity Weekly", "Title on the cover, running header and metadata.")
+    title: str = _opt("Macro Liquidity Weekly", "Title on the cover, running header and metadata.",
+                      one_line=True)
     publisher: str = _opt("reportgen", "Author/publisher written into the PDF metadata.")
     languages: list[str] = _opt(["en", "zh-Hant", "zh-Hans"], "Languages to write, from "
                                 "locales/languages.toml: en, zh-Hant, zh-Hans built in.")
@@ -57,6 +58,8 @@ class ReportConfig:
     output_dir: str = _opt("output", "Where dated issue folders are written (relative to config).")
     workers: int = _opt(2, "Processes used to draw charts and lay out PDFs (1 = no pool).",
                         minimum=1)
+    max_note_kb: int = _opt(256, "Largest analyst note read, in KB; a larger one is left out "
+                            "with a warning (in every language).", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -115,19 +118,30 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class EmailConfig:
-    sender: str = _opt("reportgen <reportgen@localhost>", "From address of the newsletter.")
+    sender: str = _opt("reportgen <reportgen@localhost>", "From address of the newsletter.",
+                       one_line=True)
     recipients: dict[str, list[str]] = _opt({}, "Recipients per language, e.g. "
                                             "{ en = [\"a@example.org\"], \"zh-Hant\" = [] }.")
     recipients_csv: str = _opt("", "CSV of recipients with columns email,lang (optional).")
-    smtp_host: str = _opt("localhost", "SMTP server (env REPORTGEN_SMTP_HOST).")
+    smtp_host: str = _opt("localhost", "SMTP server (env REPORTGEN_SMTP_HOST).", one_line=True)
     smtp_port: int = _opt(25, "SMTP port (env REPORTGEN_SMTP_PORT).", minimum=1)
     smtp_security: str = _opt("none", "none, starttls or ssl (env REPORTGEN_SMTP_SECURITY).",
                               choices=("none", "starttls", "ssl"))
     smtp_user: str = _opt("", "SMTP login (env REPORTGEN_SMTP_USER); the password only ever "
-                              "comes from REPORTGEN_SMTP_PASSWORD.")
+                              "comes from REPORTGEN_SMTP_PASSWORD.", one_line=True)
     timeout: int = _opt(30, "Seconds to wait for the SMTP server.", minimum=1)
-    web_url: str = _opt("", "Base URL of the published site, for the link to the web edition.")
-    list_unsubscribe: str = _opt("", "List-Unsubscribe header value (mailto: or https: URL).")
+    batch_size: int = _opt(100, "Recipients per message, at most (Bcc); keep it at or under "
+                           "the server's limit (a server that says fewer is followed).",
+                           minimum=1)
+    retries: int = _opt(3, "Rounds of retrying addresses the server deferred (4xx), with "
+                        "backoff; those still deferred stay pending in sent.json for the "
+                        "next `send`.", minimum=0)
+    retry_backoff: float = _opt(30.0, "Seconds before the first retry round; doubles each "
+                                "round.", minimum=0)
+    web_url: str = _opt("", "Base URL of the published site, for the link to the web edition.",
+                        one_line=True)
+    list_unsubscribe: str = _opt("", "List-Unsubscribe header value (mailto: or https: URL).",
+                                 one_line=True)
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -140,7 +154,8 @@ class ScheduleConfig:
     timezone: str = _opt("America/New_York", "IANA time zone of day and time.")
     send: bool = _opt(False, "E-mail the issue after the weekly run.")
     publish: bool = _opt(False, "Rebuild the static site after the weekly run.")
-    operator_email: str = _opt("", "Address told when a scheduled run fails (optional).")
+    operator_email: str = _opt("", "Address told when a scheduled run fails (optional).",
+                               one_line=True)
     lock_timeout: int = _opt(900, "Seconds an on-demand run waits for a running job.",
                              minimum=0)
 
@@ -240,6 +255,9 @@ def _check_value(where: str, spec: Any, value: Any) -> Any:
         return float(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if meta.get("one_line") and any(c in value for c in "\r\n\0"):
+        raise ConfigError(f"{where}: must be one line, without line breaks (it goes into a "
+                          f"mail header), got {value!r}")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(f"{where}: unknown value {value!r}; use one of "
                           + ", ".join(meta["choices"]))

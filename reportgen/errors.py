@@ -13,11 +13,23 @@
     |       +-- ImplausibleDataError  a value outside the series' plausible bounds
     |       +-- TruncatedAnswerError  an answer lacking observations already stored
     +-- RenderError                a template, chart or PDF could not be produced
-    +-- PublishError               outputs could not be written
+    +-- PublishError               outputs could not be written, or a published issue
+                                   does not match its manifest
     +-- PartialDataError           `run --strict`: some series failed, nothing was written
 
-`exit_code` is what the command line returns (the README's "Exit codes" table); `failure`
-is how a series' failed fetch is recorded in the store and named in the report.
+`exit_code` is what the command line returns; `failure` is how a series' failed fetch is
+recorded in the store and named in the report. Exit codes (the README lists them too):
+
+    0    done
+    1    any other failure; `send`: some addresses were refused for good (5xx)
+    2    bad config, option, flag or date (ConfigError, CatalogError; usage errors)
+    3    data could not be had (SourceError)
+    4    a template, chart or PDF could not be produced (RenderError)
+    5    outputs could not be written, or an issue does not match its manifest
+    6    `run --strict`: some series failed this run; nothing was written
+    75   `send`: some deliveries were deferred by the server (4xx); run `send` again later
+    130  interrupted by SIGINT (Ctrl-C): nothing was published
+    143  stopped by SIGTERM: nothing was published
 """
 
 from __future__ import annotations
@@ -84,3 +96,13 @@ class PublishError(ReportgenError):
 
 class PartialDataError(ReportgenError):
     exit_code = 6
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound exactly like Ctrl-C: staging removed, nothing half-published."""
+
+
+# Exit codes that are not an error class's: see the table above.
+EXIT_DEFERRED = 75
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143

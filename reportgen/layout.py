@@ -23,6 +23,7 @@ PREFIX = "reportgen"
 SIGNALS_FILE = "signals.json"
 LEDGER_FILE = "sent.json"
 CHARTS_DIR = "charts"
+PACK_PREFIX = "chart-pack-"
 ISSUE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -70,7 +71,7 @@ class Issue:
         return self.folder / CHARTS_DIR
 
     def pack(self, lang: str) -> Path:
-        return self.folder / f"chart-pack-{lang}"
+        return self.folder / f"{PACK_PREFIX}{lang}"
 
     def languages(self) -> list[str]:
         """Languages whose web edition this issue holds, from the file names."""

@@ -27,15 +27,27 @@ def _holder_text() -> str:
             f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
 
 
+def _cannot_open(path: Path, exc: OSError) -> ReportgenError:
+    return ReportgenError(f"{path}: cannot open the lock file ({exc.strerror}); check the "
+                          "folder's permissions")
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float, busy: Callable[[str, float], ReportgenError],
-              poll: float = 0.2) -> Iterator[None]:
+              poll: float = 0.2,
+              unusable: Callable[[Path, OSError], ReportgenError] = _cannot_open
+              ) -> Iterator[None]:
     """Hold an exclusive lock on `path`, waiting up to `timeout` seconds (0: fail at once).
 
-    `busy(holder, waited)` builds the error raised when the wait runs out.
+    `busy(holder, waited)` builds the error raised when the wait runs out;
+    `unusable(path, exc)` the one raised when the lock file cannot be created at all.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        opened = path.open("a+")
+    except OSError as exc:
+        raise unusable(path, exc) from None
+    with opened as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -57,3 +69,34 @@ def file_lock(path: Path, timeout: float, busy: Callable[[str, float], Reportgen
             fh.truncate()
             fh.flush()
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def process_alive(pid: int, since: float | None = None) -> bool:
+    """Whether process `pid` still runs and could be the one that made a thing at `since`
+    (a Unix time): a process that started later only reuses a dead owner's number."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    except OverflowError:
+        return False
+    state, started = _proc_stat(pid)
+    if state in ("Z", "X"):
+        return False  # a zombie is dead; only its exit status is waiting to be read
+    return not (since is not None and started is not None and started > since + 1)
+
+
+def _proc_stat(pid: int) -> tuple[str | None, float | None]:
+    """State letter and start time (Unix time) of a process, from Linux's /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        fields = stat[stat.rindex(")") + 2:].split()
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None

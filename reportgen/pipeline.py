@@ -215,7 +215,7 @@ def prepare_edition(config: Config, content: Content, lang: str, analysis: signa
                              drawn, narrator, events(content), snapshot.provenance)
     views = section_views(content, analysis, narrator, snapshot, info, sections)
     notes = load_notes(config.notes_dir, issue.date, [s.id for s in sections], lang,
-                       content.locales[lang].fallbacks)
+                       content.locales[lang].fallbacks, config.report.max_note_kb * 1024)
     return Edition(content.locales[lang], narrator, sections, chart_view, views, notes)
 
 
@@ -370,11 +370,12 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
             render.write_pdfs(pdf_jobs, config.report.workers)
             t = lap("pdf", t)
 
-        publish.write_json(staging / publish.SIGNALS_FILE,
-                           signals_payload(analysis, snapshot, issue, as_of, gathered))
-        keep.add(publish.SIGNALS_FILE)
+        payload = signals_payload(analysis, snapshot, issue, as_of, gathered)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
             keep |= {f"charts/{d.path.name}" for d in drawn}
+        payload["manifest"] = publish.manifest(staging, keep)  # what send/publish check
+        publish.write_json(staging / publish.SIGNALS_FILE, payload)
+        keep.add(publish.SIGNALS_FILE)
         progress("Publishing")
         files = publish.publish(staging, issue.folder, keep)
         lap("publish", t)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reportgen.config import WEEKDAYS, Config
 from reportgen.errors import ConfigError, PublishError, ReportgenError
 from reportgen.locking import file_lock
+from reportgen.publish import unwritable
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".reportgen.lock"
@@ -68,7 +69,8 @@ def run_lock(output_dir: Path, wait: bool, timeout: float) -> contextlib.Abstrac
                             + (f"waited {waited:.0f} s; " if wait else "")
                             + "try again when it has finished")
 
-    return file_lock(path, timeout if wait else 0, busy, poll=0.5)
+    return file_lock(path, timeout if wait else 0, busy, poll=0.5,
+                     unusable=lambda _path, exc: unwritable(output_dir, exc))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -147,7 +149,10 @@ def weekly_job(config: Config) -> None:
         if config.schedule.send:
             from reportgen.deliver import send
 
-            send(config, today, config.report.languages)
+            report = send(config, today, config.report.languages)
+            if report.pending:
+                log.warning("%d address(es) deferred by the SMTP server are pending; run "
+                            "`reportgen send --date %s` later", len(report.pending), today)
         if config.schedule.publish:
             from reportgen.site import build_site
 

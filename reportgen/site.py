@@ -8,9 +8,12 @@
     site/feeds/<lang>.xml                Atom feed per language
     site/sitemap.xml
 
-Built from the dated issue folders in output/ (each complete by construction), into a
-staging folder that then replaces the old site, so `latest` never points at half an issue.
-Every link is relative, so the folder can be copied to any static host.
+Built from the dated issue folders in output/ (each checked against its manifest first)
+into a new versioned folder, output/.site-PID-xxxx. output/site is a symbolic link to the
+version being served, switched by renaming a new link over it: one atomic step, so there
+is never a moment without a site nor one with half of one. The earlier version is removed
+after the switch. Every link is relative, so the folder (`cp -rL`) can be copied to any
+static host.
 """
 
 from __future__ import annotations
@@ -34,7 +37,17 @@ from reportgen.errors import PublishError
 from reportgen.i18n import language_table, load_translations
 from reportgen.layout import Issue as IssueFiles
 from reportgen.narrative import N_
-from reportgen.publish import ISSUE_DIR, SIGNALS_FILE
+from reportgen.publish import (
+    ISSUE_DIR,
+    LEFTOVER,
+    SIGNALS_FILE,
+    clean_leftovers,
+    exchange,
+    remove,
+    stops_held,
+    unwritable,
+    verify,
+)
 
 SITE_DIR = "site"
 # The site's own words (home, archive, navigation), in the message catalogs like the rest.
@@ -206,7 +219,14 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
     if sample and not force:
         raise PublishError(f"issue {sample[0].date.isoformat()} was built on sample data; "
                            "the site refuses it (pass --force to publish anyway)")
-    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=output_dir))
+    for issue in issues:
+        verify(issue.folder)
+    site = output_dir / SITE_DIR
+    try:
+        clean_leftovers(output_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".site-{os.getpid()}-", dir=output_dir))
+    except OSError as exc:
+        raise unwritable(output_dir, exc) from None
     try:
         for issue in issues:
             _write_issue(issue, staging, translations)
@@ -223,19 +243,57 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
             feed = _feed(issues, lang, base_url, names[lang])
             (staging / "feeds" / f"{lang}.xml").write_bytes(feed)
         (staging / "sitemap.xml").write_text(_sitemap(issues, base_url), encoding="utf-8")
-        return _swap(staging, output_dir / SITE_DIR)
+        return _swap(staging, site)
+    except OSError as exc:
+        remove(staging)
+        raise PublishError(f"{site}: cannot write the site ({exc.strerror}); the site "
+                           "already published is unchanged") from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove(staging)
         raise
 
 
-def _swap(staging: Path, site: Path) -> Path:
-    """Replace the old site with the new one by renames (the old one removed after)."""
-    old = None
-    if site.exists():
-        old = site.with_name(f".site-old-{os.getpid()}")
-        os.replace(site, old)
-    os.replace(staging, site)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _served(site: Path) -> str:
+    """Name of the version folder `site` links to ('' when it is not such a link)."""
+    try:
+        target = os.readlink(site)
+    except OSError:
+        return ""
+    return target if LEFTOVER.match(target) and "/" not in target else ""
+
+
+def _swap(version: Path, site: Path) -> Path:
+    """Point `site` at `version` by renaming a new link over it, then drop the old version.
+
+    A site left by an earlier reportgen as a real folder is exchanged for the link in one
+    step too where the system can; otherwise by two renames, this once.
+    """
+    os.chmod(version, site.parent.stat().st_mode & 0o777)  # mkdtemp made it private
+    link = version.with_name(f"{version.name}-link")
+    os.symlink(version.name, link)  # relative: the output folder can move
+    earlier = site.parent / _served(site) if _served(site) else None
+    try:
+        with stops_held(site):
+            if site.is_dir() and not site.is_symlink():
+                earlier = _replace_folder(link, site, version.with_name(f"{version.name}-old"))
+            else:
+                os.replace(link, site)
+    except BaseException:
+        remove(link)
+        raise
+    if earlier is not None:
+        remove(earlier)
     return site
+
+
+def _replace_folder(link: Path, site: Path, aside: Path) -> Path:
+    """Put `link` where the real folder `site` is; return where the folder went."""
+    if exchange(link, site):
+        return link
+    os.replace(site, aside)
+    try:
+        os.replace(link, site)
+    except OSError:
+        os.replace(aside, site)
+        raise
+    return aside

@@ -37,6 +37,12 @@ def test_file_overrides_defaults_and_paths_resolve_against_file(tmp_path):
     ('[reprot]\ntitle = "x"\n', "unknown section [reprot]"),
     ('[report\ntitle = "x"\n', "not valid TOML"),
     ('[report]\nformats = []\n', "report.formats: must not be empty"),
+    ('[email]\nsender = "a@example.org\\r\\nBcc: all@example.org"\n',
+     "email.sender: must be one line"),
+    ('[email]\nlist_unsubscribe = "mailto:x@example.org\\nX-Evil: 1"\n',
+     "email.list_unsubscribe: must be one line"),
+    ('[email]\nbatch_size = 0\n', "email.batch_size: must be at least 1"),
+    ('[report]\nmax_note_kb = 0\n', "report.max_note_kb: must be at least 1"),
 ])
 def test_bad_config_names_key_and_problem(tmp_path, text, fragment):
     path = write(tmp_path, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import shutil
 import socket
 import threading
@@ -12,9 +13,10 @@ from dataclasses import replace
 import pytest
 from aiosmtpd.controller import Controller
 
+from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.deliver import send
-from reportgen.errors import PublishError, SourceUnavailableError
+from reportgen.errors import EXIT_DEFERRED, PublishError, SourceUnavailableError
 from reportgen.layout import LEDGER_FILE as LEDGER
 from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, run_cli
 
@@ -158,3 +160,125 @@ def test_recipients_from_a_csv_with_a_bad_row_reported(issue, smtp, tmp_path):
     assert list(report.refused) == ["broken@"]
     assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
         "c@example.org", "d@example.org"]
+
+
+# ---------------------------------------------------------------- at scale, and faults
+
+class Limited(Inbox):
+    """A server like a real one at scale: at most 100 recipients per message (452 4.5.3
+    beyond), some mailboxes temporarily full (452 4.2.2) `busy[address]` more times
+    (-1: always), and 550 for refused.example."""
+
+    LIMIT = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy: dict[str, int] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= self.LIMIT:
+            return "452 4.5.3 Too many recipients"
+        if self.busy.get(address):
+            self.busy[address] -= 1
+            return "452 4.2.2 Mailbox full, try again later"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+@pytest.fixture
+def limited():
+    inbox = Limited()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def many(tmp_path, n, *extra):
+    path = tmp_path / "recipients.csv"
+    rows = [f"u{i:04d}@example.org" for i in range(n)] + list(extra)
+    path.write_text("email,lang\n" + "".join(f"{a},en\n" for a in rows), encoding="utf-8")
+    return path, rows
+
+
+def delivered(inbox):
+    return [r for rcpts, _ in inbox.messages for r in rcpts]
+
+
+def test_a_thousand_recipients_go_in_batches_and_a_452_is_retried(issue, limited, tmp_path):
+    inbox, port = limited
+    inbox.busy["busy@example.org"] = 1  # full the first time only
+    csv_file, rows = many(tmp_path, 1000, "busy@example.org", "gone@refused.example")
+    cfg = config_for(issue, port, recipients={}, recipients_csv=str(csv_file),
+                     retry_backoff=0.01)
+    report = send(cfg, ISSUE_DATE, ["en"], force=True)
+    assert sorted(report.sent["en"]) == sorted(rows[:-1])
+    assert list(report.refused) == ["gone@refused.example"] and not report.pending
+    assert max(len(rcpts) for rcpts, _ in inbox.messages) <= 100
+    assert sorted(delivered(inbox)) == sorted(rows[:-1]), "someone got it twice or never"
+    ledger = json.loads((issue / ISSUE_DATE.isoformat() / LEDGER).read_text())
+    assert len(ledger["en"]) == 1001 and "pending" not in ledger
+
+    again = send(cfg, ISSUE_DATE, ["en"], force=True)
+    assert len(again.skipped["en"]) == 1001 and list(again.refused) == ["gone@refused.example"]
+    assert len(delivered(inbox)) == 1001
+
+
+def test_a_batch_larger_than_the_server_allows_follows_the_server(issue, limited, tmp_path):
+    inbox, port = limited
+    csv_file, rows = many(tmp_path, 1002)
+    cfg = config_for(issue, port, recipients={}, recipients_csv=str(csv_file),
+                     batch_size=500, retries=0)
+    report = send(cfg, ISSUE_DATE, ["en"], force=True)
+    assert sorted(report.sent["en"]) == sorted(rows) and not report.pending
+    assert max(len(rcpts) for rcpts, _ in inbox.messages) == 100
+    assert len(inbox.messages) == 11 and sorted(delivered(inbox)) == sorted(rows)
+
+
+def test_an_address_still_deferred_is_pending_then_sent_by_the_next_send(issue, limited,
+                                                                        tmp_path, capsys):
+    from reportgen.cli import main
+
+    inbox, port = limited
+    inbox.busy["busy@example.org"] = -1
+    toml = tmp_path / "reportgen.toml"
+    toml.write_text(
+        f'[report]\noutput_dir = "{issue}"\nlanguages = ["en"]\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nretries = 1\n'
+        'retry_backoff = 0.01\nrecipients = { en = ["a@example.org", "busy@example.org"] }\n'
+        "[paths]\n" + "".join(f'{k} = "{PROJECT_ROOT / k}"\n'
+                              for k in ("templates", "charts", "catalogs", "locales")),
+        encoding="utf-8")
+    argv = ["send", "--config", str(toml), "--date", ISSUE_DATE.isoformat(), "--force"]
+    assert main(argv) == EXIT_DEFERRED
+    err = capsys.readouterr().err
+    assert ("busy@example.org: 452 4.2.2 Mailbox full, try again later; deferred by the "
+            "server, pending") in err
+    ledger = json.loads((issue / ISSUE_DATE.isoformat() / LEDGER).read_text())
+    assert ledger["en"] == ["a@example.org"]
+    assert ledger["pending"] == {"en": {"busy@example.org":
+                                        "452 4.2.2 Mailbox full, try again later"}}
+
+    inbox.busy.clear()  # the mailbox has room again
+    assert main(argv) == 0
+    assert "skipped 1 en address(es)" in capsys.readouterr().out
+    ledger = json.loads((issue / ISSUE_DATE.isoformat() / LEDGER).read_text())
+    assert ledger == {"en": ["a@example.org", "busy@example.org"]}
+    assert sorted(delivered(inbox)) == ["a@example.org", "busy@example.org"]
+
+
+@pytest.mark.parametrize("damage", ["edited", "stale"])
+def test_send_refuses_an_issue_that_is_not_one_build(issue, smtp, damage):
+    inbox, port = smtp
+    folder = issue / ISSUE_DATE.isoformat()
+    if damage == "edited":
+        pdf = folder / f"reportgen-{ISSUE_DATE}-en.pdf"
+        pdf.write_bytes(pdf.read_bytes() + b"\n% edited")
+    else:  # a PDF an earlier build left behind
+        (folder / f"reportgen-{ISSUE_DATE}-de.pdf").write_bytes(b"%PDF-1.7 old")
+    with pytest.raises(PublishError, match=r"rebuild it with `reportgen run --date"):
+        send(config_for(issue, port), ISSUE_DATE, ["en"], force=True)
+    assert inbox.messages == []

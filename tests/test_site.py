@@ -17,7 +17,7 @@ from reportgen.config import load_config, with_overrides
 from reportgen.errors import PublishError
 from reportgen.pipeline import build
 from reportgen.site import build_site
-from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need
+from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need, run_cli
 from tests.test_html_browser import CHROMIUM_ARGS, Quiet
 
 OLD = dt.date(2026, 11, 16)
@@ -123,3 +123,133 @@ def test_every_link_and_image_on_the_site_answers(site, server):
             todo.append(target)
     assert not bad, bad[:5]
     assert len(seen) > 40  # pages, charts, PDFs, feeds
+
+
+# ---------------------------------------------------------------- the switch, and faults
+
+@pytest.fixture
+def out(built, tmp_path):
+    """An output folder holding one complete issue (copied from the session's build)."""
+    folder = tmp_path / "out"
+    shutil.copytree(built.folder, folder / ISSUE_DATE.isoformat())
+    return folder
+
+
+def versions(out):
+    return sorted(p.name for p in out.iterdir() if p.name.startswith(".site"))
+
+
+def publish_site(out):
+    return build_site(out, PROJECT_ROOT / "locales", force=True)
+
+
+def test_the_site_is_a_link_switched_in_one_rename_never_absent(out, monkeypatch):
+    import os
+
+    site = publish_site(out)
+    assert site.is_symlink() and versions(out) == [os.readlink(site)]
+    first = os.readlink(site)
+    real, seen = os.replace, []
+
+    def watched(src, dst):
+        seen.append((site / "index.html").is_file())
+        real(src, dst)
+        seen.append((site / "index.html").is_file())
+
+    monkeypatch.setattr(os, "replace", watched)
+    assert publish_site(out) == site
+    assert seen and all(seen)
+    assert os.readlink(site) != first and versions(out) == [os.readlink(site)]
+    assert (site / f"{ISSUE_DATE:%Y/%m/%d}/en/index.html").is_file()
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_site_left_as_a_real_folder_becomes_the_link(out, monkeypatch, atomic):
+    import os
+
+    from reportgen import site as site_module
+
+    (out / "site").mkdir()
+    (out / "site" / "index.html").write_text("an older reportgen's site")
+    if not atomic:
+        monkeypatch.setattr(site_module, "exchange", lambda a, b: False)
+    site = publish_site(out)
+    assert site.is_symlink() and "older" not in (site / "index.html").read_text()
+    assert versions(out) == [os.readlink(site)]
+
+
+def test_a_failed_switch_leaves_the_served_site_alone(out, monkeypatch):
+    import errno
+    import os
+
+    site = publish_site(out)
+    served, page = os.readlink(site), (site / "index.html").read_bytes()
+
+    def replace(src, dst):
+        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PublishError, match=r"site: cannot write the site \(Read-only"):
+        publish_site(out)
+    assert os.readlink(site) == served and (site / "index.html").read_bytes() == page
+    assert versions(out) == [served]
+
+
+def test_publish_refuses_an_issue_that_does_not_match_its_manifest(out):
+    site = publish_site(out)
+    page = (site / "index.html").read_bytes()
+    pdf = out / ISSUE_DATE.isoformat() / f"reportgen-{ISSUE_DATE}-en.pdf"
+    pdf.write_bytes(pdf.read_bytes() + b"% edited")
+    with pytest.raises(PublishError, match=rf"{ISSUE_DATE}: reportgen-{ISSUE_DATE}-en.pdf is "
+                                           r"not the file this build wrote.*rebuild it"):
+        publish_site(out)
+    assert (site / "index.html").read_bytes() == page
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_follows_the_link_across_a_switch(out):
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    publish_site(out)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", "--port", str(port),
+                             "--output", str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "serving" in proc.stdout.readline()
+        url = f"http://127.0.0.1:{port}/{ISSUE_DATE:%Y/%m/%d}/en/index.html"
+        for _ in range(3):
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                assert resp.status == 200 and b"<html" in resp.read()
+            publish_site(out)  # a new version; the one served before is removed
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_on_a_port_in_use_or_invalid_is_one_line(out):
+    import socket
+
+    publish_site(out)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = run_cli("serve", "--port", str(port), "--output", str(out))
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"reportgen: error: 127.0.0.1:{port} is already in use; stop "
+                                "what listens there or pick another --port")
+    for bad in ("70000", "-1"):
+        r = run_cli("serve", "--port", bad, "--output", str(out))
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+        assert f"--port {bad}: not a port" in r.stderr
