@@ -13,6 +13,10 @@ from reportgen.config import load_config, with_overrides
 from reportgen.narrative import commentary
 from reportgen.narrative.commentary import load_notes, render_markdown
 from reportgen.pipeline import build, file_stem
+
+# where a missing note is borrowed from (locales/languages.toml)
+FALLBACKS = {"en": ("zh-Hant", "zh-Hans"), "zh-Hant": ("zh-Hans", "en"),
+             "zh-Hans": ("zh-Hant", "en")}
 from tests.conftest import SAMPLE_CONFIG
 
 DAY = dt.date(2026, 11, 23)
@@ -76,7 +80,7 @@ def test_an_oversized_note_is_left_out_of_every_language_with_one_warning(tmp_pa
     (folder / "s4.zh-Hant.md").write_text("準備金**偏緊**。", encoding="utf-8")
     (folder / "s1.en.md").write_text("y" * (256 * 1024), encoding="utf-8")  # at the cap
     with caplog.at_level(logging.WARNING):
-        got = {lang: load_notes(tmp_path, DAY, ["s1", "s4"], lang)
+        got = {lang: load_notes(tmp_path, DAY, ["s1", "s4"], lang, FALLBACKS[lang])
                for lang in ("en", "zh-Hant", "zh-Hans")}
     assert got["en"]["s4"].lang == "zh-Hant"  # as if the English note were not there
     assert got["zh-Hans"]["s4"].lang == "zh-Hant"

@@ -206,6 +206,7 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
     right = ax.twinx() if any(s.get("axis") == "right" for s in spec.series) else None
     start = job.start
     last, end = None, start
+    drawn_on: set[str] = set()
     for i, s_spec in enumerate(spec.series):
         s = job.series.get(s_spec["id"])
         if s is None or s.empty:
@@ -228,6 +229,7 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
             target.plot(s.index, s.to_numpy(), color=color, zorder=3,
                         ls="--" if style == "dash" else "-", label=label)
         target.plot(s.index[-1:], s.to_numpy()[-1:], "o", ms=3, color=color, zorder=4)
+        drawn_on.add("right" if target is right else "left")
         end = max(end, s.index[-1])
         last = max(last, s.index[-1].date()) if last else s.index[-1].date()
     for h in spec.hlines:
@@ -240,6 +242,9 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
         right.grid(False)
         right.spines["right"].set_visible(True)
         _fmt_axis(right, spec.right_units or spec.units)
+        if "left" not in drawn_on:  # its series is absent: no empty scale on the left
+            ax.yaxis.set_visible(False)
+            right.grid(True, color=job.style.palette.get("grid", "#E3E3E3"), lw=0.5)
     if job.pack:
         handles, labels = ax.get_legend_handles_labels()
         if right is not None:
