@@ -13,11 +13,11 @@ from reportgen.config import load_config, with_overrides
 from reportgen.narrative import commentary
 from reportgen.narrative.commentary import load_notes, render_markdown
 from reportgen.pipeline import build, file_stem
+from tests.conftest import SAMPLE_CONFIG
 
 # where a missing note is borrowed from (locales/languages.toml)
 FALLBACKS = {"en": ("zh-Hant", "zh-Hans"), "zh-Hant": ("zh-Hans", "en"),
              "zh-Hans": ("zh-Hant", "en")}
-from tests.conftest import SAMPLE_CONFIG
 
 DAY = dt.date(2026, 11, 23)
 
