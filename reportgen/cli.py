@@ -175,6 +175,20 @@ def parser() -> argparse.ArgumentParser:
                                         "where it came from (default, file, env, flag)")
     cfg.add_argument("--config", type=Path, default=None)
 
+    bt = sub.add_parser("backtest", help="replay the framework every week over history and "
+                                         "say what followed its readings (resumable)")
+    bt.add_argument("--from", type=_date, default=None, dest="start",
+                    help="first reading date (default: 2018-07-04)")
+    bt.add_argument("--to", type=_date, default=None, dest="end",
+                    help="last reading date (default: the latest data)")
+    bt.add_argument("--step", type=int, default=7, help="days between readings (default 7: "
+                                                       "every Wednesday)")
+    bt.add_argument("--out", type=Path, default=None,
+                    help="folder for backtest.csv/json and summary.json "
+                         "(default: <output>/backtest)")
+    bt.add_argument("--config", type=Path, default=None)
+    bt.add_argument("-q", "--quiet", action="store_true")
+
     secs = sub.add_parser("sections", help="every section in reading order, with where it "
                                            "comes from (built-in, workspace or package)")
     secs.add_argument("--config", type=Path, default=None)
@@ -393,6 +407,37 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from reportgen.pipeline import run_backtest
+
+    if args.step < 1:
+        raise ConfigError(f"--step {args.step}: give a whole number of days, 1 or more")
+    config = load_config(args.config)
+    console = Console(stderr=True, quiet=args.quiet)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("Replaying", total=None)
+
+        def progress(done: int, total: int, day: dt.date) -> None:
+            bar.update(task, completed=done, total=total, description=f"Replaying {day}")
+
+        folder, _, summary = run_backtest(config, args.start, args.end, args.step,
+                                          args.out, progress)
+    if not args.quiet:
+        hits = summary["hit_rates"]
+        print(f"{summary['readings']} readings from {summary['first']} to {summary['last']} "
+              f"written to {folder}")
+        bearish, base = hits["bearish"], hits["all_weeks"]
+        if bearish["readings"] and base["readings"]:
+            print(f"bearish readings followed by a bad 13 weeks: {bearish['rate_pct']:.0f}% of "
+                  f"{bearish['readings']} (all weeks: {base['rate_pct']:.0f}% of "
+                  f"{base['readings']}; {hits['episodes']} distinct episodes)")
+    return 0
+
+
 def cmd_sections(args: argparse.Namespace) -> int:
     from reportgen.catalog import load_catalog
     from reportgen.sections import load_registry
@@ -474,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                     "publish": cmd_publish,
                     "serve": cmd_serve, "config": cmd_config, "fetch": cmd_fetch,
                     "import": cmd_import, "indicators": cmd_indicators,
-                    "doctor": cmd_doctor, "init": cmd_init, "sections": cmd_sections}
+                    "doctor": cmd_doctor, "init": cmd_init, "sections": cmd_sections,
+                    "backtest": cmd_backtest}
         return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ its own (the chart pack and the tests do).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -22,7 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import __version__, charts, publish, render, signals, sources
+import pandas as pd
+
+from reportgen import __version__, backtest, charts, publish, render, signals, sources
 from reportgen.catalog import Catalog, load_catalog, read_toml
 from reportgen.config import Config
 from reportgen.errors import ConfigError, RenderError
@@ -310,6 +313,82 @@ def signals_payload(analysis: signals.Analysis, snapshot: Snapshot, issue: Issue
             "changes": asdict(analysis.changes)}
 
 
+# ---------------------------------------------------------------------------- history
+
+HISTORY_REFRESH_WEEKS = 12  # weeks an issue adds to the backtest itself; more: the command
+
+
+def backtest_folder(config: Config) -> Path:
+    return config.output_dir / backtest.BACKTEST_DIR
+
+
+def _replayer(config: Config, content: Content, store: Any) -> backtest.Replayer:
+    """The analysis as known on a date; workers reopen a file store, and share the
+    in-memory one (the bundled sample) that they inherit."""
+    def analyse_on(snap: Snapshot, day: dt.date) -> signals.Analysis:
+        return analyse(content, snap, day - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+
+    if store.path is None:
+        return backtest.Replayer(analyse_on, config.data.stale_after_days, shared=store)
+    return backtest.Replayer(analyse_on, config.data.stale_after_days,
+                             open_store=lambda: sources.open_store(config, content.catalog))
+
+
+def with_history(config: Config, content: Content, store: Any, snapshot: Snapshot,
+                 progress: Progress = lambda _: None) -> Snapshot:
+    """The snapshot with the backtest's readings up to its date (table `backtest`), after
+    adding the few weeks the stored table lacks. With no table yet, nothing is replayed
+    here: `reportgen backtest` makes the first one (a minute), and the issue says so."""
+    folder = backtest_folder(config)
+    table = backtest.load(folder, backtest.content_key(content))
+    if not table.rows:
+        return snapshot
+    dates = backtest.wednesdays(backtest.FIRST_DATE, snapshot.as_of)
+    missing = [d for d in dates if d.isoformat() not in table.dates()]
+    if 0 < len(missing) <= HISTORY_REFRESH_WEEKS:
+        progress(f"Adding {len(missing)} week(s) to the backtest")
+        replay = backtest.Replayer(_replayer(config, content, store).analyse,
+                                   config.data.stale_after_days, shared=store)
+        table = backtest.replay(replay, missing, table, folder)
+    elif missing:
+        log.warning("the backtest lacks %d weeks up to %s; run `reportgen backtest` to add "
+                    "them (this issue shows the record up to %s)", len(missing),
+                    snapshot.as_of, max(table.dates()))
+    return dataclasses.replace(snapshot, tables={**snapshot.tables, "backtest": table.frame()})
+
+
+def run_backtest(config: Config, start: dt.date | None, end: dt.date | None, step: int,
+                 out: Path | None, progress: backtest.Progress = lambda *_: None
+                 ) -> tuple[Path, backtest.Table, dict[str, Any]]:
+    """`reportgen backtest`: every reading from `start` to `end` (resuming a stored table),
+    then what followed them, written to `out` (default output/backtest/)."""
+    content = load_content(config, config.report.languages[:1])
+    folder = out or backtest_folder(config)
+    gathered = sources.gather(config, content.catalog, end or dt.date.today(), fetch=False)
+    store = gathered.store
+    try:
+        last = store.snapshot(end or dt.date.today(), config.data.stale_after_days)
+        end = end or last.data_as_of() or dt.date.today()
+        start = start or backtest.FIRST_DATE
+        backtest.check_dates(start, end)
+        table = backtest.load(folder, backtest.content_key(content))
+        replayer = _replayer(config, content, store)
+        try:
+            table = backtest.replay(replayer, backtest.wednesdays(start, end, step), table,
+                                    folder, progress, workers=config.report.workers)
+        finally:
+            replayer.close()
+        frame = table.frame()
+        frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(
+            end))].reset_index(drop=True)
+        after = backtest.outcomes(frame, dict(last.series), end)
+        summary = backtest.summarise(frame, after)
+        backtest.save(folder, table, summary)
+        return folder, table, summary
+    finally:
+        store.close()
+
+
 # ------------------------------------------------------------------------------- build
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
@@ -345,6 +424,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         snapshot = store.snapshot(as_of, config.data.stale_after_days)
         t = lap("sources", t)
         progress("Computing signals")
+        snapshot = with_history(config, content, store, snapshot, progress)
         analysis = analyse(content, snapshot, as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
         analysis.changes = what_changed(config, content, store, analysis, issue_date, as_of)
     finally:

@@ -8,6 +8,7 @@ imported before the pool forks, so workers start warm.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -267,6 +268,36 @@ def _draw_bar_table(job: ChartJob, fig: Any) -> dt.date | None:
     return None
 
 
+def _draw_stance_history(job: ChartJob, fig: Any) -> dt.date | None:
+    """A score over time on a background shaded by the state it gave each week (the
+    series' ids are the states, their `color` the shade)."""
+    table = job.table
+    ax = fig.add_subplot(111)
+    if table is None or len(table) == 0:
+        return None
+    dates = pd.DatetimeIndex(table["date"])
+    colors = {s["id"]: s.get("color", job.style.color(i))
+              for i, s in enumerate(job.spec.series)}
+    step = pd.Timedelta(days=7)
+    run_start, run_state = dates[0], table["stance"].iloc[0]
+    for day, state in zip([*dates[1:], dates[-1] + step], [*table["stance"].iloc[1:], None],
+                          strict=True):
+        if state != run_state:
+            if run_state in colors:
+                ax.axvspan(run_start, day, color=colors[run_state], alpha=0.28, lw=0,
+                           zorder=0)
+            run_start, run_state = day, state
+    score = pd.Series(table["stance_score"].astype(float).to_numpy(), index=dates)
+    ax.plot(score.index, score.to_numpy(), color="#1d1f23", lw=1.2, zorder=3)
+    ax.axhline(0.0, color=job.style.palette["reference"], lw=0.8, zorder=1)
+    start, end = dates[0], dates[-1] + step
+    spans = [(k, a, b) for k, a, b in job.spans if k == "recession" or b is None]
+    _shade(ax, dataclasses.replace(job, spans=spans), start, end)
+    _date_axis(ax, start, end)
+    _fmt_axis(ax, job.spec.units)
+    return dates[-1].date()
+
+
 def _draw_dumbbell(job: ChartJob, fig: Any) -> dt.date | None:
     table = job.table
     ax = fig.add_subplot(111)
@@ -338,6 +369,7 @@ KINDS: dict[str, ChartKind] = {k.name: k for k in (
     ChartKind("dumbbell_table", _draw_dumbbell),
     ChartKind("radar_table", _draw_radar, size=(WIDTH_IN, 3.6), localized=True,
               img_class="radar"),
+    ChartKind("stance_history", _draw_stance_history),
 )}
 
 

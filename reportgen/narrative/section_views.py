@@ -122,3 +122,28 @@ def appendix(ctx: ViewContext) -> dict[str, Any]:
 def _mean(values: Any) -> float:
     vals = [v for v in values if v is not None and math.isfinite(v)]
     return sum(vals) / len(vals) if vals else float("nan")
+
+
+def record(ctx: ViewContext) -> dict[str, Any]:
+    """This week's reading against its history: the conditional outcome of the stance the
+    framework reads now (made in the compute step for every stance; picked here)."""
+    data = ctx.result.data if ctx.result is not None else {}
+    if not data.get("available"):
+        return {"available": False}
+    stance = ctx.analysis.stance.label
+    found = data["conditional"].get(stance)
+    fmt = ctx.narrator.fmt
+    hits = data["hit_rates"]
+    return {"available": True, "found": found is not None, "stance": stance,
+            "count": found["count"] if found else 0,
+            "since": fmt.date(data["first"]), "weeks": data["weeks"],
+            "median": _signed_bp(fmt, found["median_bp"]) if found else "",
+            "base": _signed_bp(fmt, found["base_median_bp"]) if found else "",
+            "bearish": hits.get("bearish", {}), "all": hits.get("all_weeks", {}),
+            "episodes": hits.get("episodes", 0)}
+
+
+def _signed_bp(fmt: Any, bp: float) -> str:
+    """+35 bp / −12 bp: a change whose sign is the news."""
+    text = fmt.bp(bp)
+    return f"+{text}" if round(bp) > 0 else text

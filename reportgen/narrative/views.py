@@ -65,7 +65,8 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
                                   % {"series": ", ".join(inputs)}}
             continue
         table = _table(analysis, spec.table) if spec.table else None
-        legend = [{"label": s["label"], "color": style.color(i), "kind": "line"}
+        legend = [{"label": s["label"], "color": s.get("color", style.color(i)),
+                   "kind": "shade" if spec.kind == "stance_history" else "line"}
                   for i, s in enumerate(spec.series)
                   if (table is not None and (not isinstance(table, dict) or s["id"] in table))
                   or len(analysis.series.get(s["id"], ()))]
