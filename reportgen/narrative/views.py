@@ -74,7 +74,7 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
         if any(k in spec.shade and end is None for k, _, end in events):
             legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
-        sources_text = chart_sources(spec, analysis, t)
+        sources_text = chart_sources(spec, analysis, t, provenance)
         last = d.last_date or analysis.data_as_of
         views[spec.id] = {
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
@@ -87,7 +87,15 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
 
 
 def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis) -> list[str]:
+    """The series a chart draws from: its signals' inputs, counting only the lines that
+    have data when any has (a source line names what was drawn); a table chart names
+    the signal that stands for its table (`sources`)."""
     ids = [s["id"] for s in (*spec.series, *spec.spokes)]
+    drawn = [i for i in ids if len(analysis.series.get(i, ()))]
+    if spec.sources is not None:
+        ids = [spec.sources]
+    elif drawn:
+        ids = drawn
     return sorted({i for sid in ids if sid in analysis.signals
                    for i in analysis.signals[sid].inputs})
 
@@ -111,11 +119,21 @@ def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narr
         "list": format_list(parts, locale=fmt.f.babel)}
 
 
-def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any) -> str:
-    """Series ids behind a chart, from its signals' inputs; user tables by name."""
+def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any,
+                  provenance: dict[str, Any] | None = None) -> str:
+    """Series ids behind a chart, from its signals' inputs; user tables by name. With the
+    store's `provenance`, inputs the store never held (IOER on a store that starts in
+    2021) are left out: the line names what was drawn."""
     inputs = chart_inputs(spec, analysis)
-    if inputs:
-        return ", ".join(inputs)
+    if provenance:
+        inputs = [i for i in inputs if i in provenance] or inputs
+    filers = [i.removeprefix("SEC:") for i in inputs if i.startswith("SEC:")]
+    named = [i for i in inputs if not i.startswith("SEC:")]
+    if filers:
+        named.append(t.gettext("SEC EDGAR filings (%(filers)s)") % {
+            "filers": ", ".join(filers)})
+    if named:
+        return ", ".join(named)
     return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}
 
 
@@ -201,3 +219,26 @@ def appendix_rows(snapshot: Any, catalog: Any, narrator: Narrator) -> list[dict]
                      "fetched": fmt.date(prov.fetched_at.date()) if prov and prov.fetched_at
                      else "–"})
     return rows
+
+
+def user_file(catalog: Any, name: str) -> dict[str, str]:
+    """Where a user file goes and its header, from the catalog entry (a series or a
+    [tables.NAME]), for the sentence that says which file to add when it is absent."""
+    if name in catalog.tables:
+        spec = catalog.tables[name]
+        columns = list(spec.get("columns", {}))
+        optional = list(spec.get("optional", {}))
+        return {"path": str(spec.get("path", f"data/{name}.csv")),
+                "columns": ",".join(columns), "optional": ",".join(optional)}
+    ind = catalog.indicators[name]
+    return {"path": str(ind.path or f"data/{name.lower()}.csv"),
+            "columns": f"{ind.extra.get('date_column', 'date')},"
+                       f"{ind.extra.get('value_column', 'value')}", "optional": ""}
+
+
+def company_names(catalog: Any, ids: Any, narrator: Narrator) -> str:
+    """'Microsoft, Alphabet and Amazon' / '微軟、Alphabet和亞馬遜': filers by their names."""
+    names = [narrator.t.gettext(catalog.companies[c].title) if c in catalog.companies else c
+             for c in ids]
+    return format_list(names, locale=narrator.fmt.f.babel) if names else ""
+
