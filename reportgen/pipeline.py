@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
-ANALYSIS_CATALOGS = ("thresholds", "outlook")  # catalogs/<name>.toml, read as data
+ANALYSIS_CATALOGS = ("thresholds", "outlook", "episodes")  # catalogs/<name>.toml, read as data
 
 Progress = Callable[[str], None]
 

@@ -69,6 +69,7 @@ def analysis_catalogs() -> dict:
     paths = builtin()
     return {"thresholds": read_toml(paths.file("catalogs", "thresholds.toml")),
             "outlook": read_toml(paths.file("catalogs", "outlook.toml")),
+            "episodes": read_toml(paths.file("catalogs", "episodes.toml")),
             "scorecards": load_scorecards(paths.file("catalogs", "scorecards.toml"))}
 
 
