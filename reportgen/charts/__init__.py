@@ -260,7 +260,8 @@ def _draw_bar_table(job: ChartJob, fig: Any) -> dt.date | None:
 def _draw_grouped_bars(job: ChartJob, fig: Any) -> dt.date | None:
     """Bars side by side per row of the table: `[{"label": "MSFT", "<series id>": value,
     ...}, ...]`, one colour per series of the spec (a missing value leaves a gap). Row
-    labels are short codes (tickers, year-months), so the picture stays language-neutral."""
+    labels are short codes (tickers, year-months), so the picture stays language-neutral.
+    The last observation is the latest row's `period_end` (or `date`)."""
     ax = fig.add_subplot(111)
     rows = job.table or []
     series = job.spec.series
@@ -281,7 +282,8 @@ def _draw_grouped_bars(job: ChartJob, fig: Any) -> dt.date | None:
     _fmt_axis(ax, job.spec.units)
     if job.pack:
         ax.legend(loc="upper left", ncol=min(3, len(series)))
-    dates = [r["date"] for r in rows if r.get("date") is not None]
+    dates = [r.get("period_end") or r.get("date") for r in rows]
+    dates = [d for d in dates if d is not None]
     return max(dates) if dates else None
 
 

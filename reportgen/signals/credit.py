@@ -213,7 +213,9 @@ def company_rows(h: hs.Hyperscalers) -> list[dict[str, Any]]:
         if capex.empty:
             continue
         last = frame.loc[capex.index[-1]]
+        end = last.get("period_end")
         row: dict[str, Any] = {"label": cid, "date": capex.index[-1].date(),
+                               "period_end": end.date() if pd.notna(end) else None,
                                "in_total": cid in h.members}
         for key, column in BY_COMPANY.items():
             row[key] = float(last[column]) if pd.notna(last[column]) else float("nan")
