@@ -406,9 +406,11 @@ def test_section_7_sentences_in_every_language(sample_issue, lang):
     snap = stress_snapshot(D(2023, 6, 30))
     text = " ".join(paragraphs(render(sample_issue, snap, ["s7"], lang)))
     en = {"en": "In 2 of the 2 stress episodes in the store in which the Nasdaq fell, "
-                "bitcoin fell further than the index; it rose in 0 of them.",
-          "zh-Hant": "資料庫涵蓋的壓力事件中，那斯達克下跌的有2次，其中2次比特幣跌得比指數更深",
-          "zh-Hans": "数据库涵盖的压力事件中，纳斯达克下跌的有2次，其中2次比特币跌得比指数更深"}
+                "bitcoin fell further than the index; it rose in none of them.",
+          "zh-Hant": "資料庫涵蓋的壓力事件中，那斯達克下跌的有2次，其中2次比特幣跌得比指數更深；"
+                     "比特幣一次也沒有上漲。",
+          "zh-Hans": "数据库涵盖的压力事件中，纳斯达克下跌的有2次，其中2次比特币跌得比指数更深；"
+                     "比特币一次也没有上涨。"}
     assert en[lang] in text
     gold = t(sample_issue, lang, "%(name)s moves against real yields, as a hedge against "
              "easier money should.") % {"name": t(sample_issue, lang, "Gold")}

@@ -247,7 +247,7 @@ STATE_WORDS = {
     "inverse": N_("moving against real yields"), "with": N_("moving with real yields"),
     "loose": N_("no steady tie to real yields"),
     "failed": N_("failed as a hedge in stress"), "held": N_("held up in stress"),
-    "mixed": N_("mixed record in stress"),
+    "mixed": N_("mixed record in stress"), "never_rose": N_("never rose in stress"),
     "diverging": N_("marks diverging"), "in_step": N_("marks in step"),
     **STANCE_LABELS, **LOOP_STATUS,
 }

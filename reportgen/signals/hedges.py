@@ -142,7 +142,8 @@ def stress_record(rows: list[dict[str, Any]], levels: Mapping[str, float],
         rose = sum(r["btc_return_pct"] > 0 for r in btc)
         out.add(Signal("btc_stress_episodes", float(len(btc)), "count", when, inputs))
         out.add(Signal("btc_stress_worse_count", float(worse), "count", when, inputs))
-        out.add(Signal("btc_stress_up_count", float(rose), "count", when, inputs))
+        out.add(Signal("btc_stress_up_count", float(rose), "count", when, inputs,
+                       "" if rose else "never_rose"))
         state = ("failed" if 100 * worse / len(btc) >= levels["stress_failed_share"] else
                  "held" if 100 * rose / len(btc) >= levels["stress_held_share"] else "mixed")
         out.add(Signal("btc_stress_hedge", None, "state", when, inputs, state))
