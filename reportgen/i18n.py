@@ -215,6 +215,8 @@ class Formatter:
         """An amount given in USD billions, in the reader's scale words."""
         if x is None or not math.isfinite(x):
             return NO_VALUE
+        if x < 0:  # the sign before the currency: -$62 bn, not $-62 bn
+            return "-" + self.usd_bn(-x, digits)
         if self.f.compact_money:
             digits = 2 if abs(x) >= 1000 else 0 if abs(x) >= 10 else 1
             n = format_compact_decimal(x * 1e9, locale=self.f.babel, fraction_digits=digits)

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
-ANALYSIS_CATALOGS = ("thresholds", "outlook", "policy")  # catalogs/<name>.toml, as data
+ANALYSIS_CATALOGS = ("thresholds", "outlook", "policy", "episodes")  # catalogs/<name>.toml
 
 Progress = Callable[[str], None]
 

@@ -48,7 +48,8 @@ CHARTS_FILE = "charts.toml"
 COMPUTE_FILE = "compute.py"
 KEYS = frozenset({"title", "question", "order", "after", "numbered", "toc", "series",
                   "compute", "views", "signals", "heading"})
-SIGNAL_KEYS = frozenset({"title", "digits", "rate", "flat_band", "cover", "flips"})
+SIGNAL_KEYS = frozenset({"title", "digits", "rate", "flat_band", "cover", "flips", "period"})
+PERIODS = ("month", "quarter")
 
 
 @dataclass(frozen=True)
@@ -204,9 +205,12 @@ def _signals(where: str, raw: Any) -> dict[str, SignalMeta]:
         if unknown:
             raise CatalogError(f"{where}: [signals.{sid}] unknown key {unknown[0]!r}; known: "
                                + ", ".join(sorted(SIGNAL_KEYS)))
+        if spec.get("period", PERIODS[0]) not in PERIODS:
+            raise CatalogError(f"{where}: [signals.{sid}] period must be one of "
+                               f"{', '.join(PERIODS)}, not {spec['period']!r}")
         out[sid] = SignalMeta(sid, spec["title"], spec.get("digits"), bool(spec.get("rate")),
                               spec.get("flat_band"), spec.get("cover"),
-                              bool(spec.get("flips", True)))
+                              bool(spec.get("flips", True)), spec.get("period"))
     return out
 
 

@@ -70,6 +70,7 @@ def analysis_catalogs() -> dict:
     return {"thresholds": read_toml(paths.file("catalogs", "thresholds.toml")),
             "outlook": read_toml(paths.file("catalogs", "outlook.toml")),
             "policy": read_toml(paths.file("catalogs", "policy.toml")),
+            "episodes": read_toml(paths.file("catalogs", "episodes.toml")),
             "scorecards": load_scorecards(paths.file("catalogs", "scorecards.toml"))}
 
 

@@ -174,11 +174,14 @@ def test_constituents_are_checked_row_by_row(tmp_path, text, expected):
 
 
 def test_weights_that_add_up_and_unique_rows_are_accepted(tmp_path):
+    rest = "".join(f"{d},T{k},T{k},10,5\n" for d in ("2026-11-20", "2026-11-27")
+                   for k in range(10))  # ten names of 5% each, beside AAA and BBB
     path = table_file(tmp_path, "constituents", CONSTITUENTS.format(extra=",weight_pct")
-                      + "2026-11-20,AAA,A,100,66.7\n2026-11-20,BBB,B,50,33.3\n"
-                      "2026-11-27,AAA,A,101,66.9\n2026-11-27,BBB,B,50,33.1\n")
+                      + "2026-11-20,AAA,A,100,33.4\n2026-11-20,BBB,B,50,16.6\n"
+                      "2026-11-27,AAA,A,101,33.6\n2026-11-27,BBB,B,50,16.4\n" + rest)
     frame = read_table(path, "constituents", catalog().tables["constituents"])
-    assert list(frame["weight_pct"]) == [66.7, 33.3, 66.9, 33.1]
+    assert list(frame["weight_pct"])[:4] == [33.4, 16.6, 33.6, 16.4]
+    assert len(frame) == 24
 
 
 @pytest.mark.parametrize("mark", ["300", "-50"])

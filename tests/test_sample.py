@@ -232,7 +232,7 @@ def test_bitcoin_is_high_beta_liquidity(sample):
 
 def test_constituents_table(catalog, tables):
     t = tables["constituents"]
-    assert list(t.columns) == list(catalog.tables["constituents"]["columns"])
+    assert list(t.columns) == [*catalog.tables["constituents"]["columns"], "market_cap_usd_bn"]
     assert 450 <= len(t) <= 550 and t["date"].nunique() == 1
     assert t["date"].iloc[0] == pd.Timestamp("2026-11-20") and t["ticker"].is_unique
     caps = t["market_cap_usd_bn"].sort_values(ascending=False)

@@ -89,6 +89,8 @@ def test_a_workspace_file_overrides_one_file_of_a_built_in_section(tmp_path):
      "compute.py:1: ModuleNotFoundError"),
     ({"toml": 'title = "X"\nafter = "s4"\n', "compute.py": "def compute(x:\n"},
      "compute.py:1: SyntaxError"),
+    ({"toml": 'title = "X"\nafter = "s4"\n[signals.x_pct]\ntitle = "X"\nperiod = "week"\n'},
+     "[signals.x_pct] period must be one of month, quarter, not 'week'"),
 ])
 def test_a_broken_section_is_one_line_naming_its_file(tmp_path, files, fragment):
     toml = files.pop("toml")

@@ -58,6 +58,7 @@ class ChartSpec:
     smooth: str | None = None
     table: str | None = None
     spokes: tuple[dict[str, Any], ...] = ()
+    sources: str | None = None  # a table chart: the signal whose inputs its source line names
 
     @property
     def localized(self) -> bool:
@@ -243,8 +244,8 @@ def _draw_line(job: ChartJob, fig: Any) -> dt.date | None:
         right.grid(False)
         right.spines["right"].set_visible(True)
         _fmt_axis(right, spec.right_units or spec.units)
-        if "left" not in drawn_on:  # its series is absent: no empty scale on the left
-            ax.yaxis.set_visible(False)
+        if "left" not in drawn_on:  # only the right-axis series has data: no empty scale
+            ax.yaxis.set_visible(False)  # on the left
             right.grid(True, color=job.style.palette.get("grid", "#E3E3E3"), lw=0.5)
     if job.pack:
         handles, labels = ax.get_legend_handles_labels()
@@ -296,6 +297,34 @@ def _draw_stance_history(job: ChartJob, fig: Any) -> dt.date | None:
     _date_axis(ax, start, end)
     _fmt_axis(ax, job.spec.units)
     return dates[-1].date()
+def _draw_grouped_bars(job: ChartJob, fig: Any) -> dt.date | None:
+    """Bars side by side per row of the table: `[{"label": "MSFT", "<series id>": value,
+    ...}, ...]`, one colour per series of the spec (a missing value leaves a gap). Row
+    labels are short codes (tickers, year-months), so the picture stays language-neutral.
+    The last observation is the latest row's `period_end` (or `date`)."""
+    ax = fig.add_subplot(111)
+    rows = job.table or []
+    series = job.spec.series
+    x = np.arange(len(rows))
+    width = 0.8 / max(len(series), 1)
+    for i, s_spec in enumerate(series):
+        values = np.array([float(r.get(s_spec["id"], np.nan)) for r in rows])
+        offsets = x - 0.4 + width * (i + 0.5)
+        ax.bar(offsets, np.nan_to_num(values), width=width * 0.92, color=job.style.color(i),
+               zorder=2, label=_pack_label(job, i))
+        for xo, v in zip(offsets, values, strict=True):
+            if np.isfinite(v):
+                ax.text(xo, v, f"{v:,.0f}", ha="center", va="bottom" if v >= 0 else "top",
+                        fontsize=6.5, color="#333333")
+    ax.axhline(0.0, color=job.style.palette["reference"], lw=0.8, zorder=1)
+    ax.set_xticks(x, [str(r["label"]) for r in rows], fontsize=7.5)
+    ax.grid(axis="x", visible=False)
+    _fmt_axis(ax, job.spec.units)
+    if job.pack:
+        ax.legend(loc="upper left", ncol=min(3, len(series)))
+    dates = [r.get("period_end") or r.get("date") for r in rows]
+    dates = [d for d in dates if d is not None]
+    return max(dates) if dates else None
 
 
 def _draw_dumbbell(job: ChartJob, fig: Any) -> dt.date | None:
@@ -366,6 +395,7 @@ class ChartKind:
 KINDS: dict[str, ChartKind] = {k.name: k for k in (
     ChartKind("line", _draw_line),
     ChartKind("bar_table", _draw_bar_table),
+    ChartKind("grouped_bar_table", _draw_grouped_bars),
     ChartKind("dumbbell_table", _draw_dumbbell),
     ChartKind("radar_table", _draw_radar, size=(WIDTH_IN, 3.6), localized=True,
               img_class="radar"),

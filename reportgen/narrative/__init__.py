@@ -112,10 +112,18 @@ class Narrator:
         return self.fmt.value(abs(s.value), s.unit, **kw) if s.ok else NO_VALUE
 
     def d(self, sid: str) -> str:
-        """A signal's observation date, at the precision its frequency deserves: a monthly
-        value is dated "Jul 2026", never "1 Jul 2026"."""
+        """A signal's observation date, at the precision its frequency deserves: by month
+        or quarter where its section declares a `period` (Jul 2026, Q3 2026), else by the
+        coarsest frequency of its inputs (a monthly value is "Jul 2026", never "1 Jul")."""
         s = self.sig(sid)
-        return self.fmt.observed(s.date, self.frequency(s.inputs)) if s.date else NO_VALUE
+        if not s.date:
+            return NO_VALUE
+        period = getattr(self.meta.get(sid), "period", None)
+        if period == "quarter":
+            return self.fmt.quarter(s.date)
+        if period == "month":
+            return self.fmt.month(s.date)
+        return self.fmt.observed(s.date, self.frequency(s.inputs))
 
     def frequency(self, inputs: tuple[str, ...]) -> str:
         """The coarsest frequency among a value's input series (quarterly, monthly...)."""
@@ -233,7 +241,7 @@ STATE_WORDS = {
     "cooling": N_("cooling, not yet disinflation"),
     "sideways": N_("moving sideways"), "restrictive": N_("restrictive"),
     "near_neutral": N_("near neutral"), "accommodative": N_("accommodative"),
-    "cuts": N_("cuts priced"), "hikes": N_("hikes priced"), "none": N_("no change priced"),
+    "cuts": N_("cuts priced"), "hikes": N_("hikes priced"), "hold": N_("no change priced"),
     "strained": N_("strained"), "above": N_("above the floor"), "below": N_("below the floor"),
     "at": N_("at the floor"),
     "above_range": N_("above the target range"), "in_range": N_("inside the target range"),
@@ -242,6 +250,32 @@ STATE_WORDS = {
     "below_floor": N_("mostly below the floor"),
     "high_beta": N_("high-beta liquidity"), "independent": N_("independent of equities"),
     "partial": N_("partly tied to equities"),
+    "tighter": N_("tighter than most of its history"),
+    "wider": N_("wider than most of its history"),
+    "debt_rising": N_("debt funds a rising share of capex"),
+    "debt_heavy": N_("debt funds a large share of capex"),
+    "debt_filling": N_("capex beyond cash flow, partly debt-funded"),
+    "cash_drawdown": N_("capex beyond cash flow, paid from cash reserves"),
+    "cash_stretched": N_("paid from cash, little to spare"),
+    "cash_funded": N_("paid from cash"),
+    "higher": N_("higher than a year earlier"), "lower": N_("lower than a year earlier"),
+    "surplus": N_("cash left after capex"), "shortfall": N_("capex beyond operating cash flow"),
+    "net_debt": N_("net debt"), "net_cash": N_("net cash"),
+    "weights": N_("index weights"), "market_caps": N_("market values"),
+    "proxy": N_("the Nasdaq-100 proxy"), "none": N_("no measure"),
+    "building_unpriced": N_("leverage building, credit priced for calm"),
+    "building": N_("leverage building"),
+    "credit_cycle": N_("leverage building, credit pricing stress"),
+    "stress_elsewhere": N_("credit stress not from the AI spenders"),
+    "equity_risk": N_("risk still in equities"),
+    "leaders_ahead": N_("largest names pulling ahead"),
+    "broadening": N_("the rest catching up"), "in_line": N_("moving together"),
+    "at_peak": N_("at a record high"), "below_peak": N_("below its peak"),
+    "inverse": N_("moving against real yields"), "with": N_("moving with real yields"),
+    "loose": N_("no steady tie to real yields"),
+    "failed": N_("failed as a hedge in stress"), "held": N_("held up in stress"),
+    "mixed": N_("mixed record in stress"), "never_rose": N_("never rose in stress"),
+    "diverging": N_("marks diverging"), "in_step": N_("marks in step"),
     **STANCE_LABELS, **LOOP_STATUS,
 }
 

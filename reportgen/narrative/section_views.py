@@ -13,9 +13,11 @@ from babel.lists import format_list
 from reportgen.narrative.views import (
     ViewContext,
     appendix_rows,
+    company_names,
     failed_rows,
     revision_text,
     stale_text,
+    user_file,
 )
 
 
@@ -71,9 +73,48 @@ def fog(ctx: ViewContext) -> dict[str, Any]:
             "weekly_runoff": pace.value / 13 if pace is not None and pace.ok else None}
 
 
+def credit(ctx: ViewContext) -> dict[str, Any]:
+    """The filers named, a row per company for the table, and the single-name file."""
+    narrator, catalog, result = ctx.narrator, ctx.catalog, ctx.result
+    fmt = narrator.fmt
+    rows = result.tables.get("hyperscaler_companies", [])
+    members = [r["label"] for r in rows if r["in_total"]]
+    table = [{"name": company_names(catalog, [r["label"]], narrator),
+              "counted": r["in_total"], "quarter": fmt.quarter(r["date"]),
+              "capex": fmt.usd_bn(r["hyperscaler_capex_ttm_usd_bn"]),
+              "ocf": fmt.usd_bn(r["hyperscaler_ocf_ttm_usd_bn"]),
+              "ratio": fmt.pct(r["capex_to_ocf_pct"], 0),
+              "debt": fmt.usd_bn(r["hyperscaler_debt_issued_ttm_usd_bn"]),
+              "share": fmt.pct(r["debt_funded_share_pct"], 0),
+              "net_debt": fmt.usd_bn(r["net_debt_usd_bn"])} for r in rows]
+    top = result.data.get("top_debt_company")
+    return {"members": company_names(catalog, members, narrator),
+            "companies": table,
+            "top_debt_company": company_names(catalog, [top], narrator) if top else "",
+            "single_name_file": user_file(catalog, "CLOUD_CDS_5Y")}
+
+
+def concentration(ctx: ViewContext) -> dict[str, Any]:
+    """The constituents file to add when it is absent."""
+    return {"constituents_file": user_file(ctx.catalog, "constituents")}
+
+
+def hedges(ctx: ViewContext) -> dict[str, Any]:
+    """The stress episodes as a table, and the gold file to add when it is absent."""
+    fmt, t = ctx.narrator.fmt, ctx.narrator.t
+    rows = [{"title": t.gettext(r["title"]),
+             "window": t.gettext("%(start)s to %(end)s") % {"start": fmt.date(r["start"]),
+                                                            "end": fmt.date(r["date"])},
+             **{k: fmt.pct(r[f"{k}_return_pct"], 0) for k in ("nasdaq", "btc", "gold")},
+             "btc_worst": fmt.pct(r["btc_worst_pct"], 0)}
+            for r in ctx.result.tables.get("stress_episodes", [])]
+    return {"episodes": rows, "gold_file": user_file(ctx.catalog, "GOLD")}
+
+
 def reserves(ctx: ViewContext) -> dict[str, Any]:
     """The radar in words: how many gauges have data, each episode's average over those
-    gauges, which percentiles rest on a short history; and the loan with the widest marks."""
+    gauges, which percentiles rest on a short history; the loan with the widest marks, and
+    the loan-marks file to add when there is none."""
     tables = ctx.result.tables
     radar = tables.get("radar", {})
     latest = radar.get("latest", {})
@@ -85,7 +126,8 @@ def reserves(ctx: ViewContext) -> dict[str, Any]:
     return {"radar_avg": {k: _mean(v.get(g) for g in gauges) for k, v in radar.items()},
             "radar_count": len(gauges),
             "radar_short": format_list(short, locale=ctx.narrator.fmt.f.babel) if short else "",
-            "widest_loan": tables.get("widest_loan", {})}
+            "widest_loan": tables.get("widest_loan", {}),
+            "loan_marks_file": user_file(ctx.catalog, "loan_marks")}
 
 
 def outlook(ctx: ViewContext) -> dict[str, Any]:

@@ -98,11 +98,16 @@ def _table(analysis: signals.Analysis, name: str) -> Any:
 
 def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis, drawn_only: bool = False,
                  provenance: dict[str, Any] | None = None) -> list[str]:
-    """The catalog series behind a chart. `drawn_only`: only those behind the lines that
-    were drawn, and of those only the ones the store had (`provenance` names them)."""
+    """The catalog series behind a chart: its lines' inputs (only the lines that have data,
+    when any has), or those of the signal that stands for its table (`sources`). With
+    `drawn_only` and the store's `provenance`, only series the store held are named, so a
+    source line names exactly what was drawn (no IOER on a store that starts in 2021)."""
     ids = [s["id"] for s in (*spec.series, *spec.spokes)]
-    if drawn_only:
-        ids = [i for i in ids if len(analysis.series.get(i, ()))]
+    drawn = [i for i in ids if len(analysis.series.get(i, ()))]
+    if spec.sources is not None:
+        ids = [spec.sources]
+    elif drawn:
+        ids = drawn
     found: set[str] = set()
     todo, seen = list(ids), set()
     while todo:  # a derived series may be made of other derived series (the outlook's)
@@ -115,7 +120,9 @@ def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis, drawn_only:
             (todo.append(i) if i in analysis.inputs or i in analysis.signals
              else found.add(i))
     if drawn_only and provenance:
-        found = {i for i in found if i in provenance and provenance[i].last_date is not None}
+        held = {i for i in found if i in provenance and (
+            provenance[i].last_date is not None or i.startswith("SEC:"))}
+        found = held or found
     return sorted(found)
 
 
@@ -140,10 +147,16 @@ def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narr
 
 def chart_sources(spec: charts.ChartSpec, analysis: signals.Analysis, t: Any,
                   inputs: list[str] | None = None) -> str:
-    """Series ids behind a chart, from its signals' inputs; user tables by name."""
+    """Series ids behind a chart (`inputs`, default: all its signals' inputs); SEC filers
+    grouped; user tables by name."""
     inputs = chart_inputs(spec, analysis) if inputs is None else inputs
-    if inputs:
-        return ", ".join(inputs)
+    filers = [i.removeprefix("SEC:") for i in inputs if i.startswith("SEC:")]
+    named = [i for i in inputs if not i.startswith("SEC:")]
+    if filers:
+        named.append(t.gettext("SEC EDGAR filings (%(filers)s)") % {
+            "filers": ", ".join(filers)})
+    if named:
+        return ", ".join(named)
     return t.gettext("user data (%(table)s)") % {"table": spec.table or spec.id}
 
 
@@ -229,3 +242,26 @@ def appendix_rows(snapshot: Any, catalog: Any, narrator: Narrator) -> list[dict]
                      "fetched": fmt.date(prov.fetched_at.date()) if prov and prov.fetched_at
                      else "–"})
     return rows
+
+
+def user_file(catalog: Any, name: str) -> dict[str, str]:
+    """Where a user file goes and its header, from the catalog entry (a series or a
+    [tables.NAME]), for the sentence that says which file to add when it is absent."""
+    if name in catalog.tables:
+        spec = catalog.tables[name]
+        columns = list(spec.get("columns", {}))
+        optional = list(spec.get("optional", {}))
+        return {"path": str(spec.get("path", f"data/{name}.csv")),
+                "columns": ",".join(columns), "optional": ",".join(optional)}
+    ind = catalog.indicators[name]
+    return {"path": str(ind.path or f"data/{name.lower()}.csv"),
+            "columns": f"{ind.extra.get('date_column', 'date')},"
+                       f"{ind.extra.get('value_column', 'value')}", "optional": ""}
+
+
+def company_names(catalog: Any, ids: Any, narrator: Narrator) -> str:
+    """'Microsoft, Alphabet and Amazon' / '微軟、Alphabet和亞馬遜': filers by their names."""
+    names = [narrator.t.gettext(catalog.companies[c].title) if c in catalog.companies else c
+             for c in ids]
+    return format_list(names, locale=narrator.fmt.f.babel) if names else ""
+

@@ -53,6 +53,7 @@ class SignalMeta:
     flat_band: float | None = None  # smaller changes read as "little changed"
     cover: int | None = None  # position among the cover's key numbers (None: not there)
     flips: bool = True        # a change of its state is news in "what changed"
+    period: str | None = None  # "month" or "quarter": dated by its period (Jul 2026, Q3 2026)
 
 
 @dataclass
@@ -110,6 +111,13 @@ def direction(change: float | None, flat_band: float) -> str:
     if change < -flat_band:
         return "falling"
     return "flat"
+
+
+def drawn_from(data: Mapping[str, pd.Series], *ids: str) -> tuple[str, ...]:
+    """The series among `ids` that hold data: what a number was really drawn from, so a
+    source line names no series the store lacks. With none, all of them (what it needs)."""
+    present = tuple(i for i in ids if len(clean(data[i])))
+    return present or ids
 
 
 def last_signal(sid: str, s: pd.Series, unit: str, inputs: tuple[str, ...], *,

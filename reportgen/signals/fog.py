@@ -236,8 +236,8 @@ def rate_path(two: Signal, levels: Mapping[str, float]) -> Signal:
         return Signal("rate_path", None, "count", None, two.inputs)
     steps = round(abs(two.value) / 25.0)
     none = levels["rate_path_none_bp"]
-    state = "cuts" if two.value <= -none else "hikes" if two.value >= none else "none"
-    return Signal("rate_path", float(max(steps, 1) if state != "none" else 0), "count",
+    state = "cuts" if two.value <= -none else "hikes" if two.value >= none else "hold"
+    return Signal("rate_path", float(max(steps, 1) if state != "hold" else 0), "count",
                   two.date, two.inputs, state)
 
 

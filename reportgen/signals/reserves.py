@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.signals.base import Context, SectionResult, Signal, last_signal
+from reportgen.signals.loanmarks import loan_marks
 from reportgen.signals.transforms import (
     asof_value,
     clean,
@@ -125,16 +126,6 @@ def repo_share(data: Snapshot, floor: pd.Series) -> pd.Series:
     return pd.Series(values, index=frame.index, name="repo_share_at_or_above_iorb").dropna()
 
 
-def loan_mark_dispersion(table: pd.DataFrame | None) -> pd.DataFrame:
-    """Per date and loan, the spread between the highest and lowest manager mark."""
-    if table is None or table.empty:
-        return pd.DataFrame(columns=["date", "loan_id", "borrower", "low", "high", "spread"])
-    g = table.groupby(["date", "loan_id", "borrower"])["mark"]
-    out = g.agg(low="min", high="max").reset_index()
-    out["spread"] = out["high"] - out["low"]
-    return out
-
-
 def compute(data: Snapshot, ctx: Context) -> SectionResult:
     levels = ctx.levels
     out = SectionResult()
@@ -175,17 +166,7 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
     out.add(floor_verdict(out.signals["repo_share_at_or_above_iorb"], levels))
     out.tables["radar"] = radar(out.series, data.as_of)
     out.tables["radar_short"] = short_histories(out.series, data.as_of)
-    marks = loan_mark_dispersion(data.table("loan_marks"))
-    out.tables["loan_marks"] = marks
-    if not marks.empty:
-        latest = marks[marks["date"] == marks["date"].max()]
-        widest = latest.sort_values("spread").iloc[-1]
-        when = pd.Timestamp(latest["date"].iloc[0]).date()
-        out.add(Signal("loan_mark_dispersion_cents", float(latest["spread"].mean()), "cents",
-                       when, ("loan_marks",)))
-        out.add(Signal("loan_mark_widest_spread_cents", float(widest["spread"]), "cents", when,
-                       ("loan_marks",)))
-        out.tables["widest_loan"] = widest.to_dict()
+    loan_marks(data.table("loan_marks"), levels, out)
     return out
 
 

@@ -61,6 +61,52 @@ def diff_over(s: pd.Series, days: int) -> pd.Series:
     return pd.Series(s.to_numpy() - earlier.to_numpy(), index=s.index, name=s.name).dropna()
 
 
+def return_over(s: pd.Series, days: int = 365) -> pd.Series:
+    """Percent change against the latest value at least `days` calendar days earlier: a
+    12-month return measured from the right base date, whatever the last date is."""
+    s = clean(s)
+    s = s[s > 0]
+    if s.empty:
+        return _empty(s.name)
+    earlier = s.reindex(s.index - pd.Timedelta(days=days), method="ffill")
+    ratio = s.to_numpy() / earlier.to_numpy()
+    return pd.Series(100.0 * (ratio - 1.0), index=s.index, name=s.name).dropna()
+
+
+def window_return(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Percent change from the last value on or before `start` to the last on or before
+    `end`; NaN unless the series covers the whole window (a value at or before the start,
+    and one on or after the end, so an episode still under way is not scored)."""
+    s = clean(s)
+    s = s[s > 0]
+    if s.empty or s.index[0] > start or s.index[-1] < end:
+        return float("nan")
+    first, last = asof_value(s, start), asof_value(s, end)
+    return 100.0 * (last / first - 1.0)
+
+
+def window_drawdown(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """The deepest fall (percent, negative) from the start of a window or any later high
+    within it, to a later low within it; NaN unless the series covers the window."""
+    s = clean(s)
+    s = s[s > 0]
+    if s.empty or s.index[0] > start or s.index[-1] < end:
+        return float("nan")
+    inside = pd.concat([pd.Series([asof_value(s, start)], index=[start]),
+                        s[(s.index > start) & (s.index <= end)]])
+    return float(min(0.0, (100.0 * (inside / inside.cummax() - 1.0)).min()))
+
+
+def share_beyond(s: pd.Series, value: float | None = None) -> tuple[float, float]:
+    """Shares (0-100) of history strictly below and strictly above `value` (default: the
+    last observation): a spread 'wider than x%' and 'tighter than y%' of its history."""
+    s = clean(s)
+    if s.empty:
+        return float("nan"), float("nan")
+    v = s.iloc[-1] if value is None else value
+    return float(100.0 * (s < v).mean()), float(100.0 * (s > v).mean())
+
+
 def percentile_rank(s: pd.Series, value: float | None = None) -> float:
     """Share (0-100) of history at or below `value` (default: the last observation)."""
     s = clean(s)
@@ -109,6 +155,18 @@ def rolling_corr_beta(a: pd.Series, b: pd.Series, window: int = 90) -> pd.DataFr
     var = rb.rolling(window, min_periods=window).var()
     beta = cov / var.where(var > 0)
     return pd.DataFrame({"corr": corr, "beta": beta}).dropna()
+
+
+def rolling_corr_changes(price: pd.Series, level: pd.Series, window: int = 90) -> pd.Series:
+    """Rolling correlation of a price's returns with a level's changes (a yield, in
+    points), over `window` days both were observed: gold against real yields."""
+    both = pd.concat([clean(price), clean(level)], axis=1, join="inner").dropna()
+    both = both[both.iloc[:, 0] > 0]
+    if len(both) < 2:
+        return _empty()
+    ra, db = both.iloc[:, 0].pct_change(), both.iloc[:, 1].diff()
+    corr = ra.rolling(window, min_periods=window).corr(db)
+    return corr.replace([np.inf, -np.inf], np.nan).dropna()
 
 
 def realised_vol(s: pd.Series, window: int = 30, periods_per_year: int = 252) -> pd.Series:

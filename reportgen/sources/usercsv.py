@@ -40,6 +40,7 @@ from reportgen.sources.fredgraph import DATE_HEADERS, parse_lines
 from reportgen.sources.validate import (
     ambiguous,
     ambiguous_error,
+    check_header,
     check_table,
     clean,
     parse_date,
@@ -112,6 +113,7 @@ def read_table(path: Path, name: str, spec: dict[str, Any]) -> pd.DataFrame:
     table_rules(name, spec)
     with _open(path) as handle:
         header, rows = _rows(path, handle, list(columns))
+        check_header(path, name, spec, header)
         kinds = {**columns, **{c: t for c, t in optional.items() if c in header}}
         out: dict[str, list[Any]] = {c: [] for c in kinds}
         lines: list[int] = []

@@ -203,7 +203,7 @@ def clean(rows: Iterable[tuple[str, object, object]], ind: Indicator, where: str
 
 # -- user tables ---------------------------------------------------------------------------
 
-RULES = ("unique", "range", "sums")
+RULES = ("unique", "range", "sums", "one_of", "min_rows")
 
 
 def table_rules(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +221,24 @@ def table_rules(name: str, spec: dict[str, Any]) -> dict[str, Any]:
                 for c, v in table.items()):
             raise CatalogError(f"{where}: {rule} must map declared columns to [low, high], "
                                f"got {table!r}")
-    return {"unique": unique, "range": spec.get("range", {}), "sums": spec.get("sums", {})}
+    one_of = spec.get("one_of", [])
+    if not isinstance(one_of, list) or not all(c in columns for c in one_of):
+        raise CatalogError(f"{where}: one_of must list declared columns, got {one_of!r}")
+    min_rows = spec.get("min_rows", 0)
+    if not isinstance(min_rows, int) or min_rows < 0:
+        raise CatalogError(f"{where}: min_rows must be a whole number, got {min_rows!r}")
+    return {"unique": unique, "range": spec.get("range", {}), "sums": spec.get("sums", {}),
+            "one_of": one_of, "min_rows": min_rows}
+
+
+def check_header(path: object, name: str, spec: dict[str, Any], header: list[str]) -> None:
+    """A table that needs one of several columns (weights or market caps) has one."""
+    one_of = table_rules(name, spec)["one_of"]
+    if one_of and not any(c in header for c in one_of):
+        raise MalformedDataError(
+            f"{path}: line 1: needs a column {' or '.join(repr(c) for c in one_of)} (columns: "
+            f"{', '.join(header) or 'none'}; rule: [tables.{name}] one_of in the indicator "
+            "catalog)")
 
 
 def check_table(path: object, name: str, spec: dict[str, Any], frame: pd.DataFrame,
@@ -259,3 +276,12 @@ def check_table(path: object, name: str, spec: dict[str, Any], frame: pd.DataFra
                     f"{path}: line {lines[group.index[0]]}: {col}{on} sums to {total:g}, "
                     f"not {_range_text(float(lo), float(hi))} "
                     f"(rule: {rule_of.format('sums')})")
+    if rules["min_rows"]:
+        groups = frame.groupby("date", sort=False) if "date" in frame else [(None, frame)]
+        for when, group in groups:
+            if len(group) < rules["min_rows"]:
+                on = f" on {pd.Timestamp(when).date()}" if when is not None else ""
+                raise MalformedDataError(
+                    f"{path}: line {lines[group.index[0]]}: {len(group)} row(s){on}, fewer "
+                    f"than {rules['min_rows']}: list the whole index, not only its largest "
+                    f"names (rule: {rule_of.format('min_rows')})")
