@@ -183,17 +183,17 @@ def _atomic(path: Path, text: str) -> None:
 _ANALYSE_ON: Callable[[dt.date], Any] | None = None
 
 
-def _row(day: dt.date) -> dict[str, Any]:
+def _rows(days: list[dt.date]) -> list[dict[str, Any]]:
     assert _ANALYSE_ON is not None
-    return reading(_ANALYSE_ON(day)).row()
+    return [reading(_ANALYSE_ON(day)).row() for day in days]
 
 
 def replay(analyse_on: Callable[[dt.date], Any], dates: Iterable[dt.date], table: Table,
            folder: Path | None, progress: Progress = lambda *_: None,
            save_every: int = 20, workers: int = 1) -> Table:
     """Add a reading for every date the table lacks; save every few rows, so a killed run
-    resumes where it stopped. `analyse_on(date)` is the analysis as known on that date; in
-    worker processes it must open its own store (see Replayer)."""
+    resumes where it stopped. `analyse_on(date)` is the analysis as known on that date (a
+    Replayer); with more than one worker its store must be preloaded."""
     from reportgen.parallel import fork_map
 
     global _ANALYSE_ON
@@ -202,7 +202,10 @@ def replay(analyse_on: Callable[[dt.date], Any], dates: Iterable[dt.date], table
     _ANALYSE_ON = analyse_on
     try:
         for chunk in _chunks(todo, save_every):
-            table.rows.extend(fork_map(_row, chunk, workers))
+            # consecutive weeks to each worker: what one filing changes is computed once
+            # per worker (see signals.hyperscalers), not once per week
+            blocks = _split(chunk, workers)
+            table.rows.extend(row for rows in fork_map(_rows, blocks, workers) for row in rows)
             done += len(chunk)
             progress(done, len(todo), chunk[-1])
             if folder is not None:
@@ -212,39 +215,34 @@ def replay(analyse_on: Callable[[dt.date], Any], dates: Iterable[dt.date], table
     return table
 
 
+def _split(items: list, parts: int) -> list[list]:
+    """`items` in `parts` consecutive runs of nearly equal length, in order."""
+    size, extra = divmod(len(items), max(parts, 1))
+    out, i = [], 0
+    for k in range(max(parts, 1)):
+        n = size + (k < extra)
+        if n:
+            out.append(items[i:i + n])
+        i += n
+    return out
+
+
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
 class Replayer:
-    """The analysis as known on a date, from the store point in time. With `open_store`,
-    each process opens (and owns) its own connection, since an SQLite connection must not
-    cross a fork; without it, the `shared` store is used (the in-memory sample, which a
-    forked worker inherits whole)."""
+    """The analysis as known on a date, from the store point in time. For many dates the
+    store is preloaded into memory first (Store.preload), so that forked workers cut their
+    snapshots from inherited arrays and never use the parent's SQLite connection."""
 
     def __init__(self, analyse: Callable[[Any, dt.date], Any], stale_after_days: int,
-                 open_store: Callable[[], Any] | None = None, shared: Any = None) -> None:
-        self.analyse, self.stale_after_days = analyse, stale_after_days
-        self.open_store, self.shared = open_store, shared
-        self._own: Any = None
-        self._pid = 0
-
-    def _store(self) -> Any:
-        if self.open_store is None:
-            return self.shared
-        if self._own is None or self._pid != os.getpid():
-            self._own, self._pid = self.open_store(), os.getpid()
-        return self._own
+                 store: Any) -> None:
+        self.analyse, self.stale_after_days, self.store = analyse, stale_after_days, store
 
     def __call__(self, day: dt.date) -> Any:
-        return self.analyse(self._store().snapshot(day, self.stale_after_days), day)
-
-    def close(self) -> None:
-        """Close the connection this process opened (never the shared store)."""
-        if self._own is not None and self._pid == os.getpid():
-            self._own.close()
-        self._own = None
+        return self.analyse(self.store.snapshot(day, self.stale_after_days), day)
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -397,9 +395,10 @@ def _rate(flags: pd.Series) -> dict[str, Any]:
 
 
 def conditional(table: pd.DataFrame, after: pd.DataFrame, stance: str,
-                weeks: int = 13) -> dict[str, Any] | None:
+                weeks: int = 13, flat_bp: float = 2.5) -> dict[str, Any] | None:
     """This week's reading against history: how many weeks read the same, and the median
-    change of the high-yield spread over the next `weeks` after them and after all weeks."""
+    change of the high-yield spread over the next `weeks` after them and after all weeks
+    (each also as a direction: within `flat_bp` of zero is unchanged)."""
     col = f"hy_change_bp_{weeks}w"
     joined = table.merge(after, on="date")
     same = joined[joined["stance"] == stance][col].dropna()
@@ -409,7 +408,21 @@ def conditional(table: pd.DataFrame, after: pd.DataFrame, stance: str,
     return {"stance": stance, "weeks": weeks, "count": len(same),
             "since": joined["date"].min().date(),
             "median_bp": float(same.median()), "base_median_bp": float(base.median()),
+            "direction": _direction(float(same.median()), flat_bp),
+            "base_direction": _direction(float(base.median()), flat_bp),
             "p25_bp": float(same.quantile(0.25)), "p75_bp": float(same.quantile(0.75))}
+
+
+def _direction(bp: float, flat_bp: float) -> str:
+    return "unchanged" if abs(bp) < flat_bp else "widened" if bp > 0 else "narrowed"
+
+
+def compare_rates(rate: float | None, base: float | None, band_pp: float) -> str | None:
+    """How often alarming readings met a bad outcome against all weeks: more, less or
+    as often (within `band_pp` points), or None when either is unknown."""
+    if rate is None or base is None:
+        return None
+    return "as_often" if abs(rate - base) < band_pp else "more" if rate > base else "less"
 
 
 def check_dates(start: dt.date, end: dt.date) -> None:

@@ -322,16 +322,17 @@ def backtest_folder(config: Config) -> Path:
     return config.output_dir / backtest.BACKTEST_DIR
 
 
-def _replayer(config: Config, content: Content, store: Any) -> backtest.Replayer:
-    """The analysis as known on a date; workers reopen a file store, and share the
-    in-memory one (the bundled sample) that they inherit."""
+def _replayer(config: Config, content: Content, store: Any, preload: bool = True
+              ) -> backtest.Replayer:
+    """The analysis as known on a date. Preloaded (for many dates, and before workers
+    fork: they inherit the arrays and never touch the parent's SQLite connection), or read
+    from SQLite as a build does (for the week or two an issue adds)."""
     def analyse_on(snap: Snapshot, day: dt.date) -> signals.Analysis:
         return analyse(content, snap, day - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
 
-    if store.path is None:
-        return backtest.Replayer(analyse_on, config.data.stale_after_days, shared=store)
-    return backtest.Replayer(analyse_on, config.data.stale_after_days,
-                             open_store=lambda: sources.open_store(config, content.catalog))
+    if preload:
+        store.preload()
+    return backtest.Replayer(analyse_on, config.data.stale_after_days, store)
 
 
 def with_history(config: Config, content: Content, store: Any, snapshot: Snapshot,
@@ -342,14 +343,17 @@ def with_history(config: Config, content: Content, store: Any, snapshot: Snapsho
     folder = backtest_folder(config)
     table = backtest.load(folder, backtest.content_key(content))
     if not table.rows:
+        if (folder / backtest.TABLE_JSON).exists():
+            log.warning("the backtest in %s was made by another version of the analysis "
+                        "(content or reportgen changed); run `reportgen backtest` to redo it",
+                        folder)
         return snapshot
     dates = backtest.wednesdays(backtest.FIRST_DATE, snapshot.as_of)
     missing = [d for d in dates if d.isoformat() not in table.dates()]
     if 0 < len(missing) <= HISTORY_REFRESH_WEEKS:
         progress(f"Adding {len(missing)} week(s) to the backtest")
-        replay = backtest.Replayer(_replayer(config, content, store).analyse,
-                                   config.data.stale_after_days, shared=store)
-        table = backtest.replay(replay, missing, table, folder)
+        table = backtest.replay(_replayer(config, content, store, len(missing) > 2), missing,
+                                table, folder)
     elif missing:
         log.warning("the backtest lacks %d weeks up to %s; run `reportgen backtest` to add "
                     "them (this issue shows the record up to %s)", len(missing),
@@ -372,12 +376,9 @@ def run_backtest(config: Config, start: dt.date | None, end: dt.date | None, ste
         start = start or backtest.FIRST_DATE
         backtest.check_dates(start, end)
         table = backtest.load(folder, backtest.content_key(content))
-        replayer = _replayer(config, content, store)
-        try:
-            table = backtest.replay(replayer, backtest.wednesdays(start, end, step), table,
-                                    folder, progress, workers=config.report.workers)
-        finally:
-            replayer.close()
+        table = backtest.replay(_replayer(config, content, store),
+                                backtest.wednesdays(start, end, step), table, folder,
+                                progress, save_every=80, workers=config.report.workers)
         frame = table.frame()
         frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(
             end))].reset_index(drop=True)

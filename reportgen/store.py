@@ -34,6 +34,7 @@ fetches and the one that waits can be told who holds it; readers are never block
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import json
@@ -43,6 +44,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -336,6 +338,7 @@ class Store:
         self.path = path
         self.timeout = timeout
         self._lock = threading.RLock()  # one connection, shared by the fetch threads
+        self._pre: _Preloaded | None = None  # see preload()
         target = ":memory:"
         if path is not None:
             try:
@@ -693,12 +696,13 @@ class Store:
 
     def filings(self, as_of: dt.date) -> pd.DataFrame:
         """The facts filed by `as_of`, the latest for each company, tag and period."""
+        if self._pre is not None:
+            return self._pre.filings(as_of)
         rows = self.db.execute(
             "SELECT company, tag, period_start, period_end, value, filed, accn, form"
             " FROM filing_facts WHERE filed<=? ORDER BY company, tag, period_start,"
             " period_end, filed, accn", (as_of.isoformat(),)).fetchall()
-        return latest_facts(pd.DataFrame(rows, columns=[
-            "company", "tag", "start", "end", "value", "filed", "accn", "form"]))
+        return latest_facts(pd.DataFrame(rows, columns=FACT_QUERY_COLUMNS))
 
     def put_table(self, name: str, table: pd.DataFrame, source: str,
                   fetched_at: dt.datetime, sample: bool = False) -> None:
@@ -737,8 +741,20 @@ class Store:
         return [tuple(r) for r in self.db.execute(  # type: ignore[misc]
             "SELECT id, failure, last_error FROM series WHERE last_error!='' ORDER BY id")]
 
+    def preload(self) -> None:
+        """Read every observation once into memory, so that many snapshots (a backtest's
+        hundreds of dates) are cut from arrays instead of asked of SQLite each time. The
+        snapshots are the same as without it (a test holds them equal); a write after
+        preloading is not seen until the next preload."""
+        self._pre = _Preloaded.read(self)
+
     def _read_series(self, sid: str, ind: Indicator, cutoff: str, as_of: pd.Timestamp
                      ) -> tuple[pd.Series, bool]:
+        if self._pre is not None:
+            point_rows = self._pre.points.get((sid, cutoff))
+            if point_rows is not None:
+                return _series(sid, point_rows), True
+            return self._pre.series(sid, ind, as_of), False
         point = self.db.execute(
             "SELECT date, value FROM vintage_points WHERE series_id=? AND vintage_date=?"
             " ORDER BY date", (sid, cutoff)).fetchall()
@@ -765,6 +781,8 @@ class Store:
         """First prints known by `cutoff`: each observation's earliest value, for those
         first published inside the recorded real-time periods (not before them: a value
         dated from its release day before the periods began may already be revised)."""
+        if self._pre is not None:
+            return self._pre.first_prints(sid, cutoff, vintages_from)
         rows = self.db.execute(
             "SELECT o.date, o.value, MIN(o.known_from) FROM observations o WHERE"
             " o.series_id=? AND o.known_from!='' AND o.known_from<=? AND NOT EXISTS ("
@@ -773,27 +791,38 @@ class Store:
             (sid, cutoff, vintages_from or "")).fetchall()
         return _series(sid, [(d, v) for d, v, _ in rows])
 
-    def _tables(self, cutoff: pd.Timestamp) -> tuple[dict[str, pd.DataFrame], dict]:
-        tables, prov = {}, {}
+    def _table_rows(self) -> list[tuple[str, str, str, int, pd.DataFrame]]:
+        out = []
         for name, source, fetched, sample, data in self.db.execute(
                 "SELECT name, source, fetched_at, sample, data FROM tables"):
             raw = json.loads(data)
             frame = pd.DataFrame(raw["data"], columns=raw["columns"])
             if "date" in frame:
                 frame["date"] = pd.to_datetime(frame["date"])
+            out.append((name, source, fetched, sample, frame))
+        return out
+
+    def _tables(self, cutoff: pd.Timestamp) -> tuple[dict[str, pd.DataFrame], dict]:
+        tables, prov = {}, {}
+        rows = self._pre.tables if self._pre is not None else self._table_rows()
+        for name, source, fetched, sample, frame in rows:
+            if "date" in frame:
                 frame = frame[frame["date"] <= cutoff].reset_index(drop=True)
             tables[name] = frame
             prov[name] = Provenance(source=source, fetched_at=_stamp(fetched),
                                     sample=bool(sample))
         return tables, prov
 
+    def _series_rows(self) -> list[tuple]:
+        return self.db.execute("SELECT id, source, last_success, last_error, vintages_from,"
+                               " sample, failure FROM series ORDER BY id").fetchall()
+
     def snapshot(self, as_of: dt.date, stale_after_days: int = 3) -> Snapshot:
         """All series and tables as known on `as_of` (see the module doc for how)."""
         cutoff_ts = pd.Timestamp(as_of)
         cutoff = as_of.isoformat()
         series, provenance, first_prints = {}, {}, {}
-        rows = self.db.execute("SELECT id, source, last_success, last_error, vintages_from,"
-                               " sample, failure FROM series ORDER BY id").fetchall()
+        rows = self._pre.meta if self._pre is not None else self._series_rows()
         for sid, source, success, error, vintages_from, sample, failure in rows:
             ind = self.catalog.indicators.get(sid)
             if ind is None:  # a filer, or imported/stored once and no longer in the catalog
@@ -848,11 +877,13 @@ class Store:
 def _plausible_only(s: pd.Series, ind: Indicator) -> pd.Series:
     """A stored value outside the series' bounds (let in by an older reportgen, or before
     the bounds were tightened) is left out of every read, so it cannot break a build."""
-    from reportgen.sources.validate import plausible  # sources import the store
+    from reportgen.sources.validate import bounds, plausible  # sources import the store
 
-    keep = plausible(s, ind)
-    if bool(keep.all()):
+    lo, hi = bounds(ind)
+    values = s.to_numpy()
+    if bool(((values >= lo) & (values <= hi)).all()):  # the usual case, without pandas
         return s
+    keep = plausible(s, ind)
     bad = s[~keep]
     log.warning("%s: %d stored value(s) outside its plausible bounds left out (first: %s = "
                 "%g); check the series or its bounds in the indicator catalog", ind.id,
@@ -910,6 +941,112 @@ def latest_facts(facts: pd.DataFrame) -> pd.DataFrame:
     out["filed"] = pd.to_datetime(out["filed"])
     out["value"] = out["value"].astype("float64")
     return out.reset_index(drop=True)
+
+
+FACT_QUERY_COLUMNS = ["company", "tag", "start", "end", "value", "filed", "accn", "form"]
+NO_DAY = np.iinfo(np.int64).min  # known_from of an estimated value, as a day number
+
+
+def _days(texts: Iterable[str]) -> np.ndarray:
+    """ISO dates as day numbers ('' as NO_DAY), for comparing whole arrays at once."""
+    values = [NO_DAY if not t else dt.date.fromisoformat(t[:10]).toordinal() for t in texts]
+    return np.asarray(values, dtype=np.int64)
+
+
+@dataclass
+class _Preloaded:
+    """Every observation of the store in arrays, by series; see Store.preload."""
+
+    rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.DatetimeIndex]]
+    points: dict[tuple[str, str], list[tuple[str, float]]]  # whole vintages read for --as-of
+    meta: list[tuple]  # the series table's rows, as snapshot() asks for them
+    tables: list[tuple[str, str, str, int, pd.DataFrame]]
+    facts: pd.DataFrame
+    releases: Any
+    known: dict[str, np.ndarray] = field(default_factory=dict)  # estimated publication days
+    filed_by: dict[str, pd.DataFrame] = field(default_factory=dict)  # last filing day -> facts
+    filed_days: list[str] = field(default_factory=list)  # sorted: ISO dates sort as days
+
+    @classmethod
+    def read(cls, store: Store) -> _Preloaded:
+        raw = store.db.execute("SELECT series_id, date, known_from, known_until, value FROM"
+                               " observations ORDER BY series_id, date, known_from").fetchall()
+        rows = {}
+        frame = pd.DataFrame(raw, columns=["sid", "date", "kf", "ku", "value"])
+        for sid, group in frame.groupby("sid", sort=False):
+            dates = pd.DatetimeIndex(pd.to_datetime(group["date"].to_numpy()), name="date")
+            rows[str(sid)] = (_days(group["date"]), _days(group["kf"]), _days(group["ku"]),
+                              group["value"].to_numpy(dtype="float64"), dates)
+        points: dict[tuple[str, str], list[tuple[str, float]]] = {
+            (sid, day): [] for sid, day in store.db.execute(
+                "SELECT series_id, vintage_date FROM vintage_reads")}
+        for sid, day, date, value in store.db.execute(
+                "SELECT series_id, vintage_date, date, value FROM vintage_points"
+                " ORDER BY series_id, vintage_date, date"):
+            points.setdefault((sid, day), []).append((date, value))
+        facts = pd.DataFrame(store.db.execute(
+            "SELECT company, tag, period_start, period_end, value, filed, accn, form"
+            " FROM filing_facts ORDER BY company, tag, period_start, period_end, filed, accn"
+        ).fetchall(), columns=FACT_QUERY_COLUMNS)
+        return cls(rows, points, store._series_rows(), store._table_rows(), facts,
+                   store.catalog.releases,
+                   filed_days=sorted({str(d)[:10] for d in facts["filed"]}))
+
+    def series(self, sid: str, ind: Indicator, as_of: pd.Timestamp) -> pd.Series:
+        """What _read_series's query and filter give, from the arrays."""
+        found = self.rows.get(sid)
+        if found is None:
+            return _series(sid, [])
+        dates, kf, ku, values, index = found
+        cutoff = as_of.date().toordinal()
+        estimated = kf == NO_DAY
+        known = self.known.get(sid)
+        if known is None:  # when each estimated value became public: as of never matters
+            known = np.full(len(dates), NO_DAY, dtype=np.int64)
+            if estimated.any():
+                pub = known_by(index[estimated], ind, self.releases)
+                known[estimated] = [d.toordinal() for d in pub.date]
+            self.known[sid] = known
+        keep = (ku >= cutoff) & np.where(estimated, known <= cutoff, kf <= cutoff)
+        kept = np.flatnonzero(keep)
+        if len(kept) > 1:  # rows sorted by date then known_from: the latest of each date wins
+            same = dates[kept][1:] == dates[kept][:-1]
+            last_kept = np.ones(len(kept), dtype=bool)
+            last_kept[:-1] = ~same
+            kept = kept[last_kept]
+        return pd.Series(values[kept], index=index[kept], name=sid, dtype="float64")
+
+    def filings(self, as_of: dt.date) -> pd.DataFrame:
+        """What Store.filings gives, kept per last filing day (the facts of one filing day
+        serve every week until the next): callers only read the frame."""
+        days = self.filed_days
+        i = bisect.bisect_right(days, as_of.isoformat())
+        last = days[i - 1] if i else ""
+        found = self.filed_by.get(last)
+        if found is None:
+            found = latest_facts(self.facts[self.facts["filed"] <= last]) if last else \
+                latest_facts(self.facts.iloc[0:0])
+            self.filed_by[last] = found
+        return found
+
+    def first_prints(self, sid: str, cutoff: str, vintages_from: str | None) -> pd.Series:
+        """What _first_prints's query gives, from the arrays."""
+        found = self.rows.get(sid)
+        if found is None:
+            return _series(sid, [])
+        dates, kf, _, values, index = found
+        limit = dt.date.fromisoformat(cutoff).toordinal()
+        since = dt.date.fromisoformat(vintages_from[:10]).toordinal() if vintages_from else 0
+        unknown_or_early = (kf == NO_DAY) | (kf < since)
+        excluded = np.unique(dates[unknown_or_early])
+        candidate = (kf != NO_DAY) & (kf <= limit) & ~np.isin(dates, excluded)
+        picked = np.flatnonzero(candidate)
+        if len(picked) == 0:
+            return _series(sid, [])
+        first = np.ones(len(picked), dtype=bool)  # sorted by known_from within a date
+        first[1:] = dates[picked][1:] != dates[picked][:-1]
+        picked = picked[first]
+        return pd.Series(values[picked], index=index[picked], name=sid, dtype="float64")
 
 
 def _series(sid: str, rows: list[tuple[str, float]]) -> pd.Series:

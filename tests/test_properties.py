@@ -84,3 +84,19 @@ def test_share_at_or_above_is_bounded_and_monotone(threshold, rates):
     assert 0.01 - 1e-12 <= share <= 0.99 + 1e-12
     higher = tf.interpolate_share_at_or_above(threshold + 0.01, pts)
     assert higher <= share + 1e-12  # a higher floor never has more volume above it
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 5), st.floats(0, 0.5), st.floats(0, 0.5),
+                          st.floats(0, 0.5), st.floats(0, 0.5), st.floats(-1, 6)),
+                min_size=1, max_size=30))
+def test_the_vectorised_repo_share_matches_the_day_by_day_one(days):
+    """shares_at_or_above gives interpolate_share_at_or_above's answer for every day."""
+    pcts = (0.01, 0.25, 0.50, 0.75, 0.99)
+    rates = np.array([[a, a + b, a + b + c, a + b + c + d, a + b + c + d + e]
+                      for a, b, c, d, e, _ in days])
+    floors = np.array([f for *_, f in days])
+    fast = tf.shares_at_or_above(floors, rates, pcts)
+    slow = [tf.interpolate_share_at_or_above(f, list(zip(pcts, r, strict=True)))
+            for f, r in zip(floors, rates, strict=True)]
+    np.testing.assert_allclose(fast, slow, equal_nan=True)

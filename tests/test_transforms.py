@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from reportgen.signals import transforms as tf
+from reportgen.signals.transforms import regular
 
 
 def monthly(values, start="2024-01-01"):
@@ -90,3 +91,19 @@ def test_resampling_keeps_gaps_and_aligns_calendars():
 def test_moving_average_waits_for_a_full_window():
     s = monthly([1.0, 2.0, 3.0, 4.0])
     assert list(tf.moving_average(s, 3)) == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("freq", ["MS", "QS", "W-WED"])
+@pytest.mark.parametrize("how", ["last", "mean"])
+def test_regular_calendar_is_resample_without_its_cost(freq, how):
+    """regular() must give what resample gives: each period's last value or mean, every
+    period from first to last, empty ones NaN (daily, monthly and gappy inputs)."""
+    rng = np.random.default_rng(3)
+    gappy = pd.bdate_range("2010-01-01", "2012-12-31")
+    for idx in (pd.bdate_range("2001-01-03", "2022-06-15"),
+                pd.date_range("1950-01-01", "2022-06-01", freq="MS"),
+                gappy[rng.random(len(gappy)) > 0.9]):
+        s = pd.Series(rng.normal(size=len(idx)), index=idx)
+        expected = getattr(s.resample(freq), how)()
+        pd.testing.assert_series_equal(regular(s, freq, how), expected, check_freq=False,
+                                       check_names=False, check_index_type=False)

@@ -8,7 +8,6 @@ imported before the pool forks, so workers start warm.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -270,33 +269,35 @@ def _draw_bar_table(job: ChartJob, fig: Any) -> dt.date | None:
 
 
 def _draw_stance_history(job: ChartJob, fig: Any) -> dt.date | None:
-    """A score over time on a background shaded by the state it gave each week (the
-    series' ids are the states, their `color` the shade)."""
+    """A score over time, the area between it and zero coloured by the state it gave
+    each week (the series' ids are the states, their `color` the fill); recessions and
+    the spec's episodes shaded behind, as on every other chart."""
     table = job.table
     ax = fig.add_subplot(111)
     if table is None or len(table) == 0:
         return None
     dates = pd.DatetimeIndex(table["date"])
+    score = table["stance_score"].astype(float).to_numpy()
+    states = table["stance"].to_numpy()
     colors = {s["id"]: s.get("color", job.style.color(i))
               for i, s in enumerate(job.spec.series)}
-    step = pd.Timedelta(days=7)
-    run_start, run_state = dates[0], table["stance"].iloc[0]
-    for day, state in zip([*dates[1:], dates[-1] + step], [*table["stance"].iloc[1:], None],
-                          strict=True):
-        if state != run_state:
-            if run_state in colors:
-                ax.axvspan(run_start, day, color=colors[run_state], alpha=0.28, lw=0,
-                           zorder=0)
-            run_start, run_state = day, state
-    score = pd.Series(table["stance_score"].astype(float).to_numpy(), index=dates)
-    ax.plot(score.index, score.to_numpy(), color="#1d1f23", lw=1.2, zorder=3)
+    for state, color in colors.items():
+        run = states == state
+        if not run.any():
+            continue
+        # a run reaches the next week's point, so neighbouring states meet without a gap
+        reach = run | np.concatenate(([False], run[:-1]))
+        ax.fill_between(dates, score, 0.0, where=reach, step="post", color=color,
+                        alpha=0.9, lw=0, zorder=2)
+    ax.step(dates, score, where="post", color="#1d1f23", lw=0.9, zorder=3)
     ax.axhline(0.0, color=job.style.palette["reference"], lw=0.8, zorder=1)
-    start, end = dates[0], dates[-1] + step
-    spans = [(k, a, b) for k, a, b in job.spans if k == "recession" or b is None]
-    _shade(ax, dataclasses.replace(job, spans=spans), start, end)
+    start, end = dates[0], dates[-1] + pd.Timedelta(days=7)
+    _shade(ax, job, start, end)
     _date_axis(ax, start, end)
     _fmt_axis(ax, job.spec.units)
     return dates[-1].date()
+
+
 def _draw_grouped_bars(job: ChartJob, fig: Any) -> dt.date | None:
     """Bars side by side per row of the table: `[{"label": "MSFT", "<series id>": value,
     ...}, ...]`, one colour per series of the spec (a missing value leaves a gap). Row

@@ -179,13 +179,9 @@ def record(ctx: ViewContext) -> dict[str, Any]:
     return {"available": True, "found": found is not None, "stance": stance,
             "count": found["count"] if found else 0,
             "since": fmt.date(data["first"]), "weeks": data["weeks"],
-            "median": _signed_bp(fmt, found["median_bp"]) if found else "",
-            "base": _signed_bp(fmt, found["base_median_bp"]) if found else "",
+            "direction": found["direction"] if found else "",
+            "base_direction": found["base_direction"] if found else "",
+            "median": fmt.bp(abs(found["median_bp"])) if found else "",
+            "base": fmt.bp(abs(found["base_median_bp"])) if found else "",
             "bearish": hits.get("bearish", {}), "all": hits.get("all_weeks", {}),
-            "episodes": hits.get("episodes", 0)}
-
-
-def _signed_bp(fmt: Any, bp: float) -> str:
-    """+35 bp / −12 bp: a change whose sign is the news."""
-    text = fmt.bp(bp)
-    return f"+{text}" if round(bp) > 0 else text
+            "compared": data.get("bearish_vs_all"), "episodes": hits.get("episodes", 0)}

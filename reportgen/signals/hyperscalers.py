@@ -25,7 +25,7 @@ dollars.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,10 @@ class Hyperscalers:
         return self.quarters.empty
 
 
+_MEMO_SIZE = 64
+_MEMO: dict[tuple, Any] = {}
+
+
 def compute(snapshot: Any) -> Hyperscalers:
     """The frames for a snapshot (its filings, companies and concepts)."""
     return analyse(snapshot.filings, snapshot.companies, snapshot.concepts)
@@ -68,13 +72,51 @@ def compute(snapshot: Any) -> Hyperscalers:
 
 def analyse(filings: pd.DataFrame, companies: Mapping[str, Company],
             concepts: Mapping[str, Concept]) -> Hyperscalers:
-    q = quarters(filings, companies, concepts)
-    frames = {cid: company_frame(q, cid, concepts) for cid in companies
-              if (q["company"] == cid).any()}
-    members = tuple(cid for cid, c in companies.items() if c.in_total)
-    total = total_frame({cid: frames.get(cid) for cid in members}, concepts)
-    return Hyperscalers(q, {cid: derive(f) for cid, f in frames.items()}, derive(total),
-                        members)
+    keys = {cid: _key(filings[filings["company"] == cid], cid, company, concepts)
+            for cid, company in companies.items()}
+    whole = ("total", *keys.values())
+    found = _MEMO.get(whole)
+    if found is None:
+        parts = {cid: _company(key, filings, cid, companies[cid], concepts)
+                 for cid, key in keys.items()}
+        filed = [part[0] for part in parts.values() if len(part[0])]
+        q = pd.concat(filed, ignore_index=True) if filed else quarters(filings.iloc[0:0], {},
+                                                                       concepts)
+        frames = {cid: part[1] for cid, part in parts.items() if part[1] is not None}
+        members = tuple(cid for cid, c in companies.items() if c.in_total)
+        total = total_frame({cid: frames.get(cid) for cid in members}, concepts)
+        found = _remember(whole, Hyperscalers(
+            q, {cid: part[2] for cid, part in parts.items() if part[2] is not None},
+            derive(total), members))
+    return found
+
+
+def _key(facts: pd.DataFrame, cid: str, company: Company, concepts: Mapping[str, Concept]
+         ) -> tuple:
+    digest = int(pd.util.hash_pandas_object(facts, index=False).sum()) if len(facts) else 0
+    return (cid, digest, len(facts), repr(company), repr(sorted(concepts.items())))
+
+
+def _company(key: tuple, filings: pd.DataFrame, cid: str, company: Company,
+             concepts: Mapping[str, Concept]
+             ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """One filer's quarters, calendar-quarter frame and derived measures. A filing changes
+    one company at a time while a backtest reads every week, so results are kept by the
+    content of the facts they come from (`_key`: nothing stale is returned); callers
+    only read them."""
+    found = _MEMO.get(key)
+    if found is None:
+        q = quarters(filings[filings["company"] == cid], {cid: company}, concepts)
+        frame = company_frame(q, cid, concepts) if len(q) else None
+        found = _remember(key, (q, frame, derive(frame) if frame is not None else None))
+    return found
+
+
+def _remember(key: tuple, value: Any) -> Any:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = value
+    return value
 
 
 # -- 1. fiscal quarters ------------------------------------------------------------------
@@ -156,11 +198,11 @@ def _flow_quarters(facts: pd.DataFrame, calendar: dict[pd.Timestamp, list[pd.Tim
     days = (f["end"] - f["start"]).dt.days + 1
     out: dict[pd.Timestamp, Quarter] = {}
     native = f[(days >= QUARTER_DAYS[0]) & (days <= QUARTER_DAYS[1])]
-    for row in native.itertuples():
-        out[row.end] = (row.start, float(row.value), row.filed, False)
+    for start, end, value, filed in _rows(native):
+        out[end] = (start, value, filed, False)
     ytd = f[(days >= QUARTER_DAYS[0]) & (days <= YEAR_DAYS)]
     for start, group in ytd.groupby("start"):
-        chain = {row.end: (float(row.value), row.filed) for row in group.itertuples()}
+        chain = {end: (value, filed) for _, end, value, filed in _rows(group)}
         first = min(chain)
         for end in calendar.get(start, ()):
             if end < first:  # reported before the line appeared: zero so far
@@ -177,9 +219,17 @@ def _flow_quarters(facts: pd.DataFrame, calendar: dict[pd.Timestamp, list[pd.Tim
     return out
 
 
+def _rows(facts: pd.DataFrame) -> Iterator[tuple[Any, pd.Timestamp, float, pd.Timestamp]]:
+    """(start, end, value, filed) per fact, as Timestamps and floats (faster than
+    itertuples on the many small frames a backtest reads)."""
+    return zip(pd.DatetimeIndex(facts["start"]), pd.DatetimeIndex(facts["end"]),
+               facts["value"].astype("float64").tolist(), pd.DatetimeIndex(facts["filed"]),
+               strict=True)
+
+
 def _levels(facts: pd.DataFrame) -> dict[pd.Timestamp, Quarter]:
     f = facts[facts["start"].isna()]
-    return {row.end: (None, float(row.value), row.filed, False) for row in f.itertuples()}
+    return {end: (None, value, filed, False) for _, end, value, filed in _rows(f)}
 
 
 # -- 2. calendar quarters per company ----------------------------------------------------

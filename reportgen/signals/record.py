@@ -30,16 +30,25 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
     after = backtest.outcomes(table, series, data.as_of)
     stances = sorted({s for s in table["stance"] if s})
     out.data.update(available=True, weeks=WEEKS,
-                    conditional={s: backtest.conditional(table, after, s, WEEKS)
+                    conditional={s: backtest.conditional(
+                                        table, after, s, WEEKS, ctx.levels["record_flat_bp"])
                                  for s in stances},
                     first=table["date"].min().date(), readings=len(table))
     score = pd.Series(table["stance_score"].astype(float).to_numpy(),
                       index=pd.DatetimeIndex(table["date"], name="date"))
     out.series["record_stance_score"] = score.dropna()
-    out.inputs["record_stance_score"] = (backtest.SPREAD,)
+    # the readings rest on the stance's inputs (resolved to catalog series by whoever names
+    # sources), and what followed on the spread
+    stance_inputs = tuple(spec["input"] for spec in ctx.catalogs.get("scorecards", {}).get(
+        "stance", {}).get("input", []))
+    out.inputs["record_stance_score"] = (*stance_inputs, backtest.SPREAD)
     out.tables["stance_history"] = table[["date", "stance", "stance_score"]]
     summary = backtest.summarise(table, after)
-    bad = summary["hit_rates"]
-    out.data["hit_rates"] = bad
-    out.add(Signal("record_readings", float(len(table)), "count", data.as_of, ()))
+    rates = summary["hit_rates"]
+    out.data["hit_rates"] = rates
+    out.data["bearish_vs_all"] = backtest.compare_rates(
+        rates["bearish"]["rate_pct"], rates["all_weeks"]["rate_pct"],
+        ctx.levels["record_rate_band_pp"])
+    out.add(Signal("record_readings", float(len(table)), "count", data.as_of,
+                   out.inputs["record_stance_score"]))
     return out

@@ -24,8 +24,8 @@ from reportgen.signals.loanmarks import loan_marks
 from reportgen.signals.transforms import (
     asof_value,
     clean,
-    interpolate_share_at_or_above,
     percentile_rank,
+    shares_at_or_above,
 )
 from reportgen.store import Snapshot
 
@@ -121,8 +121,9 @@ def repo_share(data: Snapshot, floor: pd.Series) -> pd.Series:
     if frame.empty or floor.empty:
         return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
     fl = floor.reindex(frame.index, method="ffill")
-    values = [interpolate_share_at_or_above(fl.loc[d], [(p, row[sid]) for p, sid in PERCENTILES])
-              for d, row in frame.iterrows()]
+    values = shares_at_or_above(fl.to_numpy(dtype="float64"),
+                                frame[[sid for _, sid in PERCENTILES]].to_numpy(dtype="float64"),
+                                tuple(p for p, _ in PERCENTILES))
     return pd.Series(values, index=frame.index, name="repo_share_at_or_above_iorb").dropna()
 
 

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from reportgen.signals.base import Context, SectionResult, Signal, last_signal
-from reportgen.signals.transforms import annualised_change, clean, moving_average, yoy
+from reportgen.signals.transforms import (
+    annualised_change,
+    clean,
+    moving_average,
+    regular,
+    yoy,
+)
 from reportgen.store import Snapshot
 
 
@@ -35,14 +41,14 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
     out.add(last_signal("fed_target_lower_pct", lower, "percent", ("DFEDTARL",)))
     out.add(last_signal("effr_pct", effr, "percent", ("EFFR",), change_days=91,
                         change_label="3m"))
-    effr_m = effr.resample("MS").mean()
+    effr_m = regular(effr, "MS", "mean")
     real = (effr_m - pce.reindex(effr_m.index)).dropna()
     out.series["real_policy_rate_pct"] = real
     out.add(last_signal("real_policy_rate_pct", real, "percent", ("EFFR", "PCEPILFE"),
                         change_periods=6, change_label="6m"))
 
     unrate, payems = clean(data["UNRATE"]), clean(data["PAYEMS"])
-    payroll_change = payems.resample("MS").last().diff().dropna()
+    payroll_change = regular(payems, "MS").diff().dropna()
     payroll_3m = moving_average(payroll_change, 3)
     out.series.update(unrate_pct=unrate, payrolls_mom_k=payroll_change,
                       payrolls_3m_avg_k=payroll_3m)
@@ -91,10 +97,10 @@ def ex_ante_real_rate(effr: pd.Series, breakeven: pd.Series, core_pce: pd.Series
                       ) -> tuple[pd.Series, tuple[str, ...]]:
     """EFFR less expected inflation: the 5-year breakeven where there is one (what markets
     expect), else core PCE inflation (what was), monthly."""
-    effr_m = effr.resample("MS").mean()
+    effr_m = regular(effr, "MS", "mean")
     be = clean(breakeven)
     if len(be):
-        expected = be.resample("MS").mean().reindex(effr_m.index)
+        expected = regular(be, "MS", "mean").reindex(effr_m.index)
         return (effr_m - expected).dropna(), ("EFFR", "T5YIE")
     return (effr_m - core_pce.reindex(effr_m.index)).dropna(), ("EFFR", "PCEPILFE")
 
