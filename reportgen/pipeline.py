@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -185,9 +186,14 @@ def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot:
 def email_style(config: Config, content: Content, path: Path) -> charts.Style:
     """The house style with charts/email.mplstyle on top (type large enough to read on a
     phone once the picture is shrunk to the width of a mail client)."""
-    overrides = config.content.file("charts", "email.mplstyle")
-    path.write_text(content.style.mplstyle.read_text(encoding="utf-8") + "\n"
-                    + overrides.read_text(encoding="utf-8"), encoding="utf-8")
+    def entries(source: Path) -> dict[str, str]:
+        pairs = (re.sub(r"""#(?=(?:[^"']|"[^"]*"|'[^']*')*$).*""", "", line).partition(":")
+                 for line in source.read_text(encoding="utf-8").splitlines())
+        return {key.strip(): value.strip() for key, sep, value in pairs if sep}
+
+    merged = entries(content.style.mplstyle) | entries(
+        config.content.file("charts", "email.mplstyle"))  # one line per key: no warnings
+    path.write_text("".join(f"{k}: {v}\n" for k, v in merged.items()), encoding="utf-8")
     return charts.Style(path, content.style.palette)
 
 
