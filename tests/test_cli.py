@@ -23,9 +23,16 @@ def test_global_options_work_before_or_after_the_command():
     assert before.returncode == after.returncode == 0
     assert before.stdout == after.stdout
     assert before.stdout.startswith(f"# configuration: {SAMPLE_CONFIG}")
-    # the command's own default never undoes a global option given before it
-    assert run_cli("-q", "--config", str(SAMPLE_CONFIG), "sections").stdout == \
-        run_cli("sections", "-q").stdout
+    # the command's own defaults never undo a global option given before it
+    from reportgen.cli import parser
+
+    for argv in (["-q", "--json", "--config", "x.toml", "doctor"],
+                 ["doctor", "-q", "--json", "--config", "x.toml"],
+                 ["-q", "doctor", "--config", "x.toml", "--json"]):
+        args = parser().parse_args(argv)
+        assert (args.quiet, args.json, str(args.config), args.verbose) == (
+            True, True, "x.toml", 0), argv
+    assert parser().parse_args(["-vv", "send"]).verbose == 2
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
