@@ -12,8 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import shtab
+
 from reportgen import FORMATS, __version__
-from reportgen.config import ENV, Config, describe, load_config, with_overrides
+from reportgen.config import (
+    ENV,
+    Config,
+    describe,
+    load_config,
+    with_overrides,
+    with_site_url,
+)
 from reportgen.errors import (
     EXIT_DEFERRED,
     EXIT_INTERRUPTED,
@@ -75,12 +84,45 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"reportgen: error: {message} (see {self.prog} --help)\n")
 
 
+# Commands whose results --json prints as one JSON document on stdout.
+JSON_COMMANDS = ("run", "fetch", "indicators", "doctor", "send")
+SHELLS = ("bash", "zsh")
+
+
+def _global_options(p: argparse.ArgumentParser, sub: bool) -> None:
+    """Options every command takes, before or after its name. On the subcommands they
+    default to SUPPRESS, so `reportgen --config x run` is not undone by run's default."""
+    def d(value: Any) -> Any:
+        return argparse.SUPPRESS if sub else value
+
+    p.add_argument("--config", type=Path, default=d(None), metavar="FILE",
+                   help="config file (default: ./reportgen.toml if present)"
+                   ).complete = shtab.FILE  # type: ignore[attr-defined]
+    p.add_argument("-v", "--verbose", action="count", default=d(0),
+                   help="say more (-vv: debug detail) on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", default=d(False),
+                   help="no progress and no summary; only warnings and errors (for cron)")
+    p.add_argument("--json", action="store_true", default=d(False),
+                   help="results as one JSON document on stdout (" + ", ".join(JSON_COMMANDS)
+                        + ")")
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="reportgen", description=__doc__)
     p.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    _global_options(p, sub=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, sub=True)
     sub = p.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
-    run = sub.add_parser("run", help="write the issue's PDF and HTML in every language")
+    def command(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    def output(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--output", default=None, metavar="DIR",
+                       help="output folder (default from config)").complete = shtab.DIRECTORY
+
+    run = command("run", help="write the issue's PDF and HTML in every language")
     run.add_argument("--date", type=_date, default=None,
                      help="issue date YYYY-MM-DD (default: today)")
     run.add_argument("--lang", type=_list, default=None,
@@ -89,13 +131,10 @@ def parser() -> argparse.ArgumentParser:
                           "default from the config")
     run.add_argument("--format", type=_list, default=None, dest="formats",
                      help=f"comma-separated formats ({', '.join(FORMATS)})")
-    run.add_argument("--config", type=Path, default=None,
-                     help="config file (default: ./reportgen.toml if present)")
-    run.add_argument("--output", default=None, help="output folder (default from config)")
+    output(run)
     run.add_argument("--workers", type=int, default=None, help="processes for charts and PDFs")
     run.add_argument("--page-size", default=None, help="A4 or Letter")
     run.add_argument("--pdf-charts", default=None, help="charts in the PDF: svg or png")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
     run.add_argument("--no-wait", action="store_true",
                      help="exit at once if another run (e.g. the weekly job) is in progress "
                           "instead of waiting up to schedule.lock_timeout seconds")
@@ -109,93 +148,85 @@ def parser() -> argparse.ArgumentParser:
                      help="if any series fails to fetch, write nothing and exit 6 (by default "
                           "the issue is written without it, marked stale, and run exits 0)")
 
-    fetch = sub.add_parser("fetch", help="bring the data store up to date (no report)")
+    fetch = command("fetch", help="bring the data store up to date (no report)")
     fetch.add_argument("--series", type=_list, default=None,
                        help="only these comma-separated series ids")
-    fetch.add_argument("--config", type=Path, default=None)
-    fetch.add_argument("-q", "--quiet", action="store_true", help="print only problems")
 
-    imp = sub.add_parser("import", help="load downloaded CSV files into the store: FRED's "
-                                        "own downloads or date,value files named SERIES.csv")
-    imp.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imp = command("import", help="load downloaded CSV files into the store: FRED's "
+                                 "own downloads or date,value files named SERIES.csv")
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE").complete = shtab.FILE
     imp.add_argument("--series", default=None, metavar="ID",
                      help="load the file under this catalog id, whatever its header or name "
                           "(e.g. a vendor's gold prices as GOLD)")
-    imp.add_argument("--config", type=Path, default=None)
 
-    ind = sub.add_parser("indicators", help="the indicator catalog with each series' last "
-                                            "observation, last fetch and staleness")
-    ind.add_argument("--config", type=Path, default=None)
+    command("indicators", help="the indicator catalog with each series' last observation, "
+                               "last fetch and staleness")
+    command("doctor", help="check the API key, the sources, fonts and the store")
 
-    doc = sub.add_parser("doctor", help="check the API key, the sources, fonts and the store")
-    doc.add_argument("--config", type=Path, default=None)
-
-    pack = sub.add_parser("charts", help="write the charts alone, 16:9, one per file, "
-                                         "for slides (the meeting chart pack)")
+    pack = command("charts", help="write the charts alone, 16:9, one per file, "
+                                  "for slides (the meeting chart pack)")
     pack.add_argument("--date", type=_date, default=None, help="as-of date (default: today)")
     pack.add_argument("--section", action="append", default=None,
                       help="only this section's charts: 1..8 or conclusion (repeatable)")
     pack.add_argument("--format", default="png", choices=("png", "svg"), dest="chart_format")
     pack.add_argument("--lang", default=None, help="language of the words in the pictures "
                                                    "(default: the config's first language)")
-    pack.add_argument("--config", type=Path, default=None)
-    pack.add_argument("--output", default=None, help="output folder (default from config)")
-    pack.add_argument("-q", "--quiet", action="store_true")
+    output(pack)
 
-    sch = sub.add_parser("schedule", help="run the weekly job at the configured time "
-                                          "(build, then send/publish as configured)")
-    sch.add_argument("--config", type=Path, default=None)
-    sch.add_argument("--output", default=None, help="output folder (default from config)")
+    sch = command("schedule", help="run the weekly job at the configured time "
+                                   "(build, then send/publish as configured)")
+    output(sch)
 
-    snd = sub.add_parser("send", help="e-mail a published issue, one message per language")
-    snd.add_argument("--date", type=_date, default=None, help="issue date (default: today)")
+    snd = command("send", help="e-mail a published issue, one message per language")
+    snd.add_argument("--date", type=_date, default=None,
+                     help="issue date (default: the latest published issue)")
     snd.add_argument("--lang", type=_list, default=None,
-                     help="languages to send (default: the config's)")
-    snd.add_argument("--to", action="append", default=None,
-                     help="send to this address instead of the configured lists (repeatable)")
+                     help="languages to send (default: the config's; with --to, each "
+                          "address's own)")
+    snd.add_argument("--to", action="append", default=None, metavar="ADDRESS",
+                     help="send to this address instead of the configured lists (repeatable); "
+                          "combines with --lang")
     snd.add_argument("--force", action="store_true", help="send an issue built on sample data")
-    snd.add_argument("--config", type=Path, default=None)
-    snd.add_argument("--output", default=None, help="output folder (default from config)")
+    output(snd)
 
-    pub = sub.add_parser("publish", help="build the static site in <output>/site from the "
-                                         "published issues")
+    pub = command("publish", help="build the static site in <output>/site from the "
+                                  "published issues")
     pub.add_argument("--force", action="store_true",
                      help="publish issues built on sample data too")
-    pub.add_argument("--base-url", default="", help="absolute URL the site will live at "
-                                                   "(for feeds and the sitemap)")
-    pub.add_argument("--config", type=Path, default=None)
-    pub.add_argument("--output", default=None, help="output folder (default from config)")
+    pub.add_argument("--base-url", default=None, metavar="URL",
+                     help="absolute URL the site will live at, for feeds and the sitemap "
+                          "(default: site.url from the config)")
+    output(pub)
 
-    srv = sub.add_parser("serve", help="preview the static site on 127.0.0.1")
+    srv = command("serve", help="preview the static site on 127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
-    srv.add_argument("--config", type=Path, default=None)
-    srv.add_argument("--output", default=None)
+    output(srv)
 
-    cfg = sub.add_parser("config", help="every config option: its effective value and "
-                                        "where it came from (default, file, env, flag)")
-    cfg.add_argument("--config", type=Path, default=None)
+    command("config", help="every config option: its effective value and "
+                           "where it came from (default, file, env, flag)")
+    command("sections", help="every section in reading order, with where it "
+                             "comes from (built-in, workspace or package)")
 
-    bt = sub.add_parser("backtest", help="replay the framework every week over history and "
-                                         "say what followed its readings (resumable)")
+    bt = command("backtest", help="replay the framework every week over history and "
+                                  "say what followed its readings (resumable)")
     bt.add_argument("--from", type=_date, default=None, dest="start",
                     help="first reading date (default: 2018-07-04)")
     bt.add_argument("--to", type=_date, default=None, dest="end",
                     help="last reading date (default: the latest data)")
     bt.add_argument("--step", type=int, default=7, help="days between readings (default 7: "
                                                        "every Wednesday)")
-    bt.add_argument("--out", type=Path, default=None,
+    bt.add_argument("--out", type=Path, default=None, metavar="DIR",
                     help="folder for backtest.csv/json and summary.json "
-                         "(default: <output>/backtest)")
-    bt.add_argument("--config", type=Path, default=None)
-    bt.add_argument("-q", "--quiet", action="store_true")
+                         "(default: <output>/backtest)").complete = shtab.DIRECTORY
 
-    secs = sub.add_parser("sections", help="every section in reading order, with where it "
-                                           "comes from (built-in, workspace or package)")
-    secs.add_argument("--config", type=Path, default=None)
+    init = command("init", help="start a workspace: a commented reportgen.toml, data/, "
+                                "notes/ and a README on overriding the built-in content")
+    init.add_argument("folder", type=Path, nargs="?", default=Path("."),
+                      metavar="DIR").complete = shtab.DIRECTORY
 
-    init = sub.add_parser("init", help="start a workspace: a commented reportgen.toml, data/, "
-                                       "notes/ and a README on overriding the built-in content")
-    init.add_argument("folder", type=Path, nargs="?", default=Path("."), metavar="DIR")
+    comp = command("completion", help="print a shell completion script: "
+                                      "eval \"$(reportgen completion bash)\"")
+    comp.add_argument("shell", choices=SHELLS)
     return p
 
 
@@ -221,12 +252,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers, page_size=args.page_size, output_dir=args.output,
         pdf_charts=args.pdf_charts))
     issue_date, as_of = issue_and_as_of(args)
-    console = Console(stderr=True, quiet=args.quiet)
+    console = Console(stderr=True, quiet=args.quiet or args.json)
     with (run_lock(config.output_dir, wait=not args.no_wait,
                    timeout=config.schedule.lock_timeout),
           console.status("Starting", spinner="dots") as status):
         result = build(config, issue_date, progress=_progress(status),
                        as_of=as_of, fetch=not (args.offline or as_of), strict=args.strict)
+    failed = result.fetch.failed if result.fetch is not None else {}
+    kinds = result.fetch.kinds if result.fetch is not None else {}
+    if args.json:
+        if result.fallback:
+            _warn(f"{result.fallback}; the issue will not be e-mailed or published unless "
+                  "forced (--force)")
+        print_json({
+            "issue_date": result.issue_date.isoformat(), "folder": str(result.folder),
+            "data_as_of": result.data_as_of.isoformat() if result.data_as_of else None,
+            "as_of": result.as_of.isoformat() if result.as_of else None,
+            "sample": result.sample, "fallback": result.fallback,
+            "failed": {sid: kinds.get(sid, "failed") for sid in sorted(failed)},
+            "stale": sorted(result.stale), "seconds": round(result.seconds, 3),
+            "files": [{"path": f.relative_to(result.folder).as_posix(),
+                       "bytes": f.stat().st_size} for f in result.files]})
+        return 0
     out = Console()
     if result.fallback:  # said even with --quiet: nobody should mistake this for real data
         out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
@@ -236,9 +283,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.sample and not result.fallback:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
-    failed = result.fetch.failed if result.fetch is not None else {}
     if failed:
-        kinds = result.fetch.kinds
         names = [f"{sid} ({FAILURE_WORDS.get(kinds.get(sid, ''), 'failed')})"
                  for sid in sorted(failed)]
         out.print(f"[yellow]WARNING: {len(failed)} series failed this run and are shown as last "
@@ -257,10 +302,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     charts = [f for f in result.files if f.parent.name == "charts"]
     if charts:
         size = sum(f.stat().st_size for f in charts)
-        out.print(f"  {'charts/ (' + str(len(charts)) + ' SVG files)':<40} {_human(size):>9}")
+        out.print(f"  {'charts/ (' + str(len(charts)) + ' pictures)':<40} {_human(size):>9}")
     as_of = result.data_as_of.isoformat() if result.data_as_of else "no data"
     out.print(f"Data as of {as_of}; took {result.seconds:.1f} s")
     return 0
+
+
+def print_json(payload: Any) -> None:
+    from reportgen.sources.commands import print_json as emit
+
+    emit(payload)
+
+
+def _warn(message: str) -> None:
+    print(f"reportgen: warning: {message}", file=sys.stderr)
 
 
 def cmd_charts(args: argparse.Namespace) -> int:
@@ -310,22 +365,28 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     config = output_config(with_overrides(load_config(args.config), output_dir=args.output,
                                           languages=args.lang))
-    day = checked_date(args.date or dt.date.today(), "--date")
-    report = send(config, day, config.report.languages, args.to, args.force)
-    for lang, addresses in report.sent.items():
-        print(f"sent {lang} to {len(addresses)} address(es)")
-    for lang, addresses in report.skipped.items():
-        if addresses:
-            print(f"skipped {len(addresses)} {lang} address(es) that already had this issue")
+    day = checked_date(args.date, "--date") if args.date else None
+    report = send(config, day, args.lang and config.report.languages, args.to, args.force)
+    for message in report.warnings:
+        _warn(message)
+    if args.json:
+        print_json(report.to_json())
+    elif not args.quiet:
+        print(f"issue {report.issue_date}")
+        for lang, addresses in report.sent.items():
+            print(f"sent {lang} to {len(addresses)} address(es)")
+        for lang, addresses in report.skipped.items():
+            if addresses:
+                print(f"skipped {len(addresses)} {lang} address(es) that already had this "
+                      "issue")
     for address, reason in report.refused.items():
-        print(f"reportgen: warning: {address}: {reason}; refused, not sent", file=sys.stderr)
+        _warn(f"{address}: {reason}; refused, not sent")
     for i, (address, reason) in enumerate(report.pending.items()):
         if i == MAX_LISTED:
-            print(f"reportgen: warning: ... and {len(report.pending) - i} more deferred",
-                  file=sys.stderr)
+            _warn(f"... and {len(report.pending) - i} more deferred")
             break
-        print(f"reportgen: warning: {address}: {reason}; deferred by the server, pending "
-              "(run `reportgen send` again later)", file=sys.stderr)
+        _warn(f"{address}: {reason}; deferred by the server, pending (run `reportgen send` "
+              "again later)")
     if report.refused:
         return 1
     return EXIT_DEFERRED if report.pending else 0
@@ -333,13 +394,22 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from reportgen.scheduler import run_lock
-    from reportgen.site import build_site
+    from reportgen.site import NO_SITE_URL, build_site
 
     config = output_config(with_overrides(load_config(args.config), output_dir=args.output))
+    if args.base_url is not None:
+        config = with_site_url(config, args.base_url)
     with run_lock(config.output_dir, wait=True, timeout=config.schedule.lock_timeout):
-        site = build_site(config.output_dir, config.content, force=args.force,
-                          base_url=args.base_url)
-    print(f"site written to {site}")
+        site = build_site(config, force=args.force)
+    if not config.site.url:
+        _warn(NO_SITE_URL)
+    if not args.quiet:
+        print(f"site written to {site}")
+    return 0
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    print(shtab.complete(parser(), shell=args.shell))
     return 0
 
 
@@ -374,7 +444,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from reportgen.sources.commands import fetch_command
 
-    return fetch_command(load_config(args.config), args.series, args.quiet)
+    return fetch_command(load_config(args.config), args.series, args.quiet, args.json)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -386,13 +456,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_indicators(args: argparse.Namespace) -> int:
     from reportgen.sources.commands import indicators_command
 
-    return indicators_command(load_config(args.config))
+    return indicators_command(load_config(args.config), args.json)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from reportgen.sources.commands import doctor_command
 
-    return doctor_command(load_config(args.config))
+    return doctor_command(load_config(args.config), args.json)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -508,8 +578,19 @@ def _interrupted(exc: KeyboardInterrupt, command: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.quiet and args.verbose:
+        p.error("-q/--quiet and -v/--verbose contradict each other; pick one")
+    if args.json and args.command not in JSON_COMMANDS:
+        p.error(f"--json: `reportgen {args.command}` has no JSON output; it works with "
+                + ", ".join(JSON_COMMANDS))
+    level = (logging.ERROR if args.quiet else logging.DEBUG if args.verbose > 1
+             else logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("weasyprint", "fontTools", "matplotlib", "PIL"):
+        if args.verbose < 3:  # their INFO/DEBUG is about their own inner workings
+            logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     if args.command in PUBLISHING:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
@@ -520,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
                     "serve": cmd_serve, "config": cmd_config, "fetch": cmd_fetch,
                     "import": cmd_import, "indicators": cmd_indicators,
                     "doctor": cmd_doctor, "init": cmd_init, "sections": cmd_sections,
-                    "backtest": cmd_backtest}
+                    "backtest": cmd_backtest, "completion": cmd_completion}
         return commands[args.command](args)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ file, the key and what to write instead.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -32,6 +33,7 @@ ENV = {
     "email.smtp_port": "REPORTGEN_SMTP_PORT",
     "email.smtp_security": "REPORTGEN_SMTP_SECURITY",
     "email.smtp_user": "REPORTGEN_SMTP_USER",
+    "site.url": "REPORTGEN_SITE_URL",
 }
 SECRETS = frozenset({"data.fred_api_key"})
 
@@ -138,10 +140,26 @@ class EmailConfig:
                         "next `send`.", minimum=0)
     retry_backoff: float = _opt(30.0, "Seconds before the first retry round; doubles each "
                                 "round.", minimum=0)
-    web_url: str = _opt("", "Base URL of the published site, for the link to the web edition.",
-                        one_line=True)
+    web_url: str = _opt("", "Old name of site.url, still read: used when site.url is unset "
+                        "(setting both to different URLs is an error).", one_line=True,
+                        url=True)
+    list_name: str = _opt("", "What the To: header says when the issue goes to the lists "
+                          "(the addresses stay in Bcc), e.g. \"Macro Liquidity Weekly "
+                          "readers\"; empty: the report title and \"readers\", translated.",
+                          one_line=True)
+    lead_chart: str = _opt("s4_reserves", "Chart shown in the e-mail's body (an id from a "
+                           "section's charts.toml); the build saves a PNG of it beside its "
+                           "SVG. Empty: no chart in the e-mail.")
     list_unsubscribe: str = _opt("", "List-Unsubscribe header value (mailto: or https: URL).",
                                  one_line=True)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    url: str = _opt("", "Absolute URL the static site is served from, e.g. "
+                    "https://example.org/weekly/ (env REPORTGEN_SITE_URL). Feeds, the sitemap "
+                    "and the e-mail's link to the web edition need it; `publish` and the "
+                    "weekly job use it.", one_line=True, url=True)
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -180,6 +198,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     base_dir: Path = field(default_factory=Path.cwd)
     source_file: Path | None = None
@@ -212,7 +231,7 @@ class Config:
 
 _SECTIONS: dict[str, type] = {"report": ReportConfig, "data": DataConfig,
                                "email": EmailConfig, "schedule": ScheduleConfig,
-                               "paths": PathsConfig}
+                               "site": SiteConfig, "paths": PathsConfig}
 
 
 def _check_value(where: str, spec: Any, value: Any) -> Any:
@@ -261,6 +280,11 @@ def _check_value(where: str, spec: Any, value: Any) -> Any:
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(f"{where}: unknown value {value!r}; use one of "
                           + ", ".join(meta["choices"]))
+    if meta.get("url") and value:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ConfigError(f"{where}: {value!r} is not an absolute http(s) URL; write it "
+                              "like https://example.org/weekly/")
+        value = value if value.endswith("/") else value + "/"
     return value
 
 
@@ -288,9 +312,21 @@ def parse_config(raw: dict[str, Any], origin: str, base_dir: Path) -> Config:
     parts = {name: _build_section(name, cls, raw.get(name, {}), origin)
              for name, cls in _SECTIONS.items()}
     origins = {f"{name}.{key}": "file" for name, table in raw.items() for key in table}
+    parts["site"] = _site_alias(parts, origin)
+    if parts["site"].url and "site.url" not in origins:
+        origins["site.url"] = "file"  # from email.web_url
     config = Config(**parts, base_dir=base_dir, origins=origins)
     _check_languages(config, origin)
     return config
+
+
+def _site_alias(parts: dict[str, Any], origin: str) -> SiteConfig:
+    """email.web_url, the old name of site.url, still works; two different URLs do not."""
+    site, old = parts["site"], parts["email"].web_url
+    if old and site.url and old != site.url:
+        raise ConfigError(f"{origin}: email.web_url ({old}) and site.url ({site.url}) differ; "
+                          "keep site.url only (email.web_url is its old name)")
+    return replace(site, url=site.url or old)
 
 
 def _check_languages(config: Config, origin: str, flag: str | None = None) -> None:
@@ -366,6 +402,14 @@ def with_overrides(config: Config, **report_overrides: Any) -> Config:
     if "languages" in values:
         _check_languages(config, "", FLAGS["languages"])
     return config
+
+
+def with_site_url(config: Config, url: str) -> Config:
+    """`publish --base-url` on top of site.url, checked like the file's value."""
+    spec = {f.name: f for f in fields(SiteConfig)}["url"]
+    value = _check_value("--base-url", spec, url)
+    return replace(config, site=replace(config.site, url=value),
+                   origins={**config.origins, "site.url": "flag"})
 
 
 @dataclass(frozen=True)

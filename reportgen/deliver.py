@@ -1,15 +1,18 @@
 """Deliver: e-mail a published issue, one message per language, its PDF attached.
 
-The body (headline stance, the five loops, what changed, a link to the web edition) is
-built from the issue's signals.json, so the e-mail says what the report says. Recipients
-go in Bcc, in batches of at most email.batch_size (fewer when the server says "452 4.5.3
-too many recipients"); a ledger (sent.json beside the issue) records who got which
-language, so a retry after a failure sends only to those who have not had it. An address
-refused for good (5xx) is reported and left out; one the server defers (4xx) is retried
-with backoff and, if still deferred, recorded as pending for the next `send`.
+The body (the stance, the key takeaways, the key numbers with their change since the last
+issue, the lead chart inline, the five loops, a link to the web edition) is the issue's
+digest (reportgen/narrative/digest.py), built from its signals.json, so the e-mail says
+what the report says. Recipients go in Bcc, in batches of at most email.batch_size (fewer
+when the server says "452 4.5.3 too many recipients"); `To:` names the list. A ledger
+(sent.json beside the issue) records who got which language, so a retry after a failure
+sends only to those who have not had it. An address refused for good (5xx) is reported
+and left out; one the server defers (4xx) is retried with backoff and, if still deferred,
+recorded as pending for the next `send`.
 
 The issue is checked against the manifest in its signals.json first, and the PDF attached
-is the one that was checked: a folder whose files are not one build's is refused.
+and the chart shown are the ones that were checked: a folder whose files are not one
+build's is refused.
 """
 
 from __future__ import annotations
@@ -25,16 +28,18 @@ import smtplib
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from email.headerregistry import Group
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+from reportgen import layout
 from reportgen.config import Config
 from reportgen.errors import ConfigError, PublishError, SourceUnavailableError
 from reportgen.layout import Issue
-from reportgen.narrative import LOOP_STATUS, STANCE_LABELS, state_word
+from reportgen.narrative.digest import EMAIL_CHART, TONES, Digest, digest
 from reportgen.publish import verify, write_json
 from reportgen.render import environment, render_html
 
@@ -43,6 +48,8 @@ PENDING = "pending"  # the ledger's record of deferred addresses: {lang: {addres
 MAX_BACKOFF = 900.0
 ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ENV = "REPORTGEN_SMTP_"
+NO_SITE_URL = ("site.url is not set: the e-mail has no link to the web edition; set [site] "
+               "url in reportgen.toml (or REPORTGEN_SITE_URL)")
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,18 @@ class Smtp:
 
 @dataclass
 class Report:
+    issue_date: dt.date | None = None
     sent: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)   # already had it
     refused: dict[str, str] = field(default_factory=dict)         # address -> reason
     pending: dict[str, str] = field(default_factory=dict)         # deferred (4xx) -> reason
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """What `send --json` prints."""
+        return {"issue_date": self.issue_date.isoformat() if self.issue_date else None,
+                "sent": self.sent, "skipped": self.skipped, "refused": self.refused,
+                "pending": self.pending, "warnings": self.warnings}
 
 
 def smtp_settings(config: Config) -> Smtp:
@@ -96,62 +111,96 @@ def recipients(config: Config, languages: list[str]) -> tuple[dict[str, list[str
     bad: dict[str, str] = {}
     for lang, addresses in wanted.items():
         for address in dict.fromkeys(addresses):
-            if ADDRESS.match(parseaddr(address)[1]) and parseaddr(address)[1] == address:
+            if valid(address):
                 good.setdefault(lang, []).append(address)
             else:
                 bad[address] = "not a valid e-mail address"
     return good, bad
 
 
-def _loops(signals: dict[str, Any], t: Any, titles: dict[str, str]) -> list[dict[str, str]]:
-    return [{"name": t.gettext(name),
-             "status": t.gettext(LOOP_STATUS.get(signals.get(f"loop_{lid}", {}).get("state"),
-                                                 "–"))}
-            for lid, name in titles.items()]
+def valid(address: str) -> bool:
+    return bool(ADDRESS.match(parseaddr(address)[1])) and parseaddr(address)[1] == address
+
+
+def chosen_recipients(config: Config, to: list[str], languages: list[str] | None
+                      ) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """`--to`: these addresses instead of the lists. With `--lang`, in exactly those
+    languages; without, each in the languages the lists give it (its subscriptions), or
+    in the first configured language when it is on no list."""
+    bad = {a: "not a valid e-mail address" for a in to if not valid(a)}
+    to = [a for a in dict.fromkeys(to) if a not in bad]
+    if languages is not None:
+        return {lang: list(to) for lang in languages if to}, bad
+    listed, _ = recipients(config, config.report.languages)
+    good: dict[str, list[str]] = {}
+    for address in to:
+        langs = [lang for lang, found in listed.items() if address in found]
+        for lang in langs or config.report.languages[:1]:
+            good.setdefault(lang, []).append(address)
+    return good, bad
+
+
+def latest_issue(config: Config) -> dt.date:
+    """The newest published issue: what `send` mails when no --date is given."""
+    found = layout.issues(config.output_dir)
+    if not found:
+        raise PublishError(f"{config.output_dir}: no published issue to send; run "
+                           "`reportgen run` first")
+    return found[0].date
+
+
+def web_url(config: Config, date: dt.date, lang: str) -> str:
+    """The edition's address on the site (site.url), or '' when the site's is unknown."""
+    return f"{config.site.url}{date:%Y/%m/%d}/{lang}/" if config.site.url else ""
+
+
+def list_name(config: Config, d: Digest, translations: Any) -> str:
+    """What `To:` says when the issue goes to the lists."""
+    return config.email.list_name or translations.gettext("%(title)s readers") % {
+        "title": d.title}
 
 
 def compose(config: Config, issue: Path, payload: dict[str, Any], lang: str,
-            to: list[str], pdf_bytes: bytes | None = None) -> EmailMessage:
-    """One language's message: text and HTML alternatives, the PDF attached (the bytes
-    given, which send() has checked against the manifest, or else the file's)."""
+            to: list[str] | None = None, pdf_bytes: bytes | None = None,
+            chart_bytes: bytes | None = None, content: Any = None) -> EmailMessage:
+    """One language's message: text and HTML alternatives, the lead chart inline (given
+    as PNG bytes, which send() has checked against the manifest), the PDF attached. `to`:
+    the addresses `To:` shows (--to), else the list's name."""
     from reportgen.pipeline import load_content
 
-    content = load_content(config, [lang])
+    content = content or load_content(config, [lang])
     locale = content.locales[lang]
-    t, fmt = locale.translations, locale.fmt
-    meta = content.registry.signals
-    date = dt.date.fromisoformat(payload["issue_date"])
-    signals = payload["signals"]
-    stance = t.gettext(STANCE_LABELS.get(signals["macro_stance"]["state"], "–"))
-    flips = [t.gettext("%(title)s: from %(before)s to %(after)s") % {
-        "title": t.gettext(meta[f["id"]].title) if f["id"] in meta else f["id"],
-        "before": state_word(t, f["before"]), "after": state_word(t, f["after"])}
-        for f in payload.get("changes", {}).get("flips", [])]
-    title = t.gettext(config.report.title)
+    t = locale.translations
+    d = digest(payload, content, lang, config.report.title,
+               config.email.lead_chart if chart_bytes else "")
     subject = t.gettext("%(title)s, %(date)s: %(stance)s") % {
-        "title": title, "date": fmt.date(date), "stance": stance}
+        "title": d.title, "date": d.date_text, "stance": d.stance or "–"}
     if payload.get("sample"):
         subject = t.gettext("[SAMPLE DATA] %(subject)s") % {"subject": subject}
-    web = (f"{config.email.web_url.rstrip('/')}/{date:%Y/%m/%d}/{lang}/"
-           if config.email.web_url else "")
-    ctx = {"lang": lang, "subject": subject, "title": title, "stance": stance,
-           "issue_date_text": fmt.date(date), "flips": flips,
-           "loops": _loops(signals, t, content.loop_titles),
-           "web_url": web, "sample": payload.get("sample", False)}
+    domain = parseaddr(config.email.sender)[1].split("@")[-1] or "localhost"
+    cid = make_msgid("lead-chart", domain=domain)
+    unsubscribe = config.email.list_unsubscribe
+    ctx = {"lang": lang, "subject": subject, "d": d, "sample": d.sample,
+           "stance_tone": TONES.get(d.stance_key, ""), "chart": d.chart,
+           "chart_cid": cid[1:-1], "web_url": web_url(config, d.date, lang),
+           "unsubscribe": unsubscribe}
     html = render_html(locale.env, "email.html.j2", ctx)
     text = render_html(environment(config.content, t, locale.separator, autoescape=False),
                        "email.txt.j2", ctx)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = config.email.sender
-    msg["To"] = config.email.sender  # recipients go in Bcc: no one sees the list
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(config.email.sender)[1].split("@")[-1])
-    if config.email.list_unsubscribe:
-        msg["List-Unsubscribe"] = f"<{config.email.list_unsubscribe}>"
+    msg["To"] = ", ".join(to) if to else Group(list_name(config, d, t))
+    msg["Date"] = format_datetime(dt.datetime.now().astimezone())  # the local zone
+    msg["Message-ID"] = make_msgid(domain=domain)
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    pdf = Issue(issue.parent, date).pdf(lang)
+    if chart_bytes and d.chart is not None:
+        msg.get_payload()[1].add_related(chart_bytes, maintype="image", subtype="png",
+                                         cid=cid, filename=d.chart.file)
+    pdf = Issue(issue.parent, d.date).pdf(lang)
     msg.add_attachment(pdf.read_bytes() if pdf_bytes is None else pdf_bytes,
                        maintype="application", subtype="pdf", filename=pdf.name)
     msg["Content-Language"] = lang  # after the parts: making multipart moves Content-* down
@@ -187,30 +236,50 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def send(config: Config, issue_date: dt.date, languages: list[str],
-         to: list[str] | None = None, force: bool = False) -> Report:
-    """E-mail the issue of `issue_date` in each language to whoever has not had it."""
-    layout = Issue(config.output_dir, issue_date)
-    issue = layout.folder
-    pdf_names = {lang: layout.pdf_name(lang) for lang in languages}
+def send(config: Config, issue_date: dt.date | None = None,
+         languages: list[str] | None = None, to: list[str] | None = None,
+         force: bool = False) -> Report:
+    """E-mail an issue (the latest when no date is given) in each language to whoever has
+    not had it. `languages` None: the configured ones (for `to`, each address's own)."""
+    from reportgen.pipeline import load_content
+
+    if to:
+        good, bad = chosen_recipients(config, to, languages)
+    else:
+        good, bad = recipients(config, languages or config.report.languages)
+    good = {lang: found for lang, found in good.items() if found}
+    if not good and not bad:  # said before anything else: cron must not "succeed" silently
+        asked = ", ".join(languages or config.report.languages)
+        raise ConfigError(f"no recipients for {asked}: nothing to send; list them in "
+                          "[email] recipients or recipients_csv of reportgen.toml, or pass "
+                          "--to ADDRESS")
+    issue_date = issue_date or latest_issue(config)
+    layout_ = Issue(config.output_dir, issue_date)
+    issue = layout_.folder
+    report = Report(issue_date=issue_date, refused=dict(bad))
+    wanted = list(good)
+    pdf_names = {lang: layout_.pdf_name(lang) for lang in wanted}
+    lead = config.email.lead_chart
+    pngs = {lang: [f"charts/{name}" for name in lead_pngs(lead, lang)] for lang in wanted}
     try:
-        payload, pdfs = verify(issue, set(pdf_names.values()))
+        payload, files = verify(issue, {*pdf_names.values(), *(n for p in pngs.values()
+                                                              for n in p)})
     except FileNotFoundError:
         raise PublishError(f"{issue}: no published issue for {issue_date}; run "
                            f"`reportgen run --date {issue_date}` first") from None
     if payload.get("sample") and not force:
         raise PublishError(f"issue {issue_date} was built on sample data, not real "
                            "observations; not sending it (pass --force to send anyway)")
-    if to:
-        good, bad = recipients(replace_recipients(config, to, languages), languages)
-    else:
-        good, bad = recipients(config, languages)
-    ledger_path = layout.ledger
+    # The lead chart, when the build drew it (it may have had no data this week).
+    charts = {lang: next((files[n] for n in pngs[lang] if n in files), None)
+              for lang in wanted}
+    if not config.site.url:
+        report.warnings.append(NO_SITE_URL)
+    ledger_path = layout_.ledger
     ledger = _read_ledger(ledger_path)
-    report = Report(refused=dict(bad))
     todo = {}
     for lang, addresses in good.items():
-        if pdf_names[lang] not in pdfs:
+        if pdf_names[lang] not in files:
             raise PublishError(f"{issue}: no {lang} PDF in this issue; rebuild it with "
                                f"`reportgen run --date {issue_date} --lang {lang}`")
         done = set(ledger.get(lang, []))
@@ -219,7 +288,9 @@ def send(config: Config, issue_date: dt.date, languages: list[str],
     if not any(todo.values()):
         return report
     _check_writable(ledger_path)
-    messages = {lang: compose(config, issue, payload, lang, addresses, pdfs[pdf_names[lang]])
+    content = load_content(config, [lang for lang, found in todo.items() if found])
+    messages = {lang: compose(config, issue, payload, lang, addresses if to else None,
+                              files[pdf_names[lang]], charts[lang], content)
                 for lang, addresses in todo.items() if addresses}
     e = config.email
     size = e.batch_size
@@ -249,6 +320,12 @@ def send(config: Config, issue_date: dt.date, languages: list[str],
     for later in deferred.values():
         report.pending.update(later)
     return report
+
+
+def lead_pngs(chart_id: str, lang: str) -> list[str]:
+    """Names the lead chart's PNG may have: per language when its words are inside."""
+    return [f"{chart_id}.{lang}{EMAIL_CHART}.png", f"{chart_id}{EMAIL_CHART}.png"] \
+        if chart_id else []
 
 
 def _send_batches(server: smtplib.SMTP, msg: EmailMessage, addresses: list[str], size: int,
@@ -354,9 +431,3 @@ def _check_writable(path: Path) -> None:
     except OSError as exc:
         raise PublishError(f"{path}: cannot record deliveries ({exc.strerror}); nothing was "
                            "sent; fix the folder's permissions") from None
-
-
-def replace_recipients(config: Config, to: list[str], languages: list[str]) -> Config:
-    """`--to` sends the given languages to exactly these addresses."""
-    return replace(config, email=replace(config.email, recipients_csv="",
-                                         recipients={lang: list(to) for lang in languages}))

@@ -22,7 +22,8 @@ recorded in the store and named in the report. Exit codes (the README lists them
 
     0    done
     1    any other failure; `send`: some addresses were refused for good (5xx)
-    2    bad config, option, flag or date (ConfigError, CatalogError; usage errors)
+    2    bad config, option, flag or date (ConfigError, CatalogError; usage errors);
+         `send` with no recipients
     3    data could not be had (SourceError)
     4    a template, chart or PDF could not be produced (RenderError)
     5    outputs could not be written, or an issue does not match its manifest

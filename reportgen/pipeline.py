@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from reportgen.i18n import Locale, load_locales
 from reportgen.layout import Issue
 from reportgen.narrative import Narrator, state_word
 from reportgen.narrative.commentary import load_notes
+from reportgen.narrative.digest import EMAIL_CHART
 from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
 from reportgen.sections import Registry, Section, load_registry, select
 from reportgen.signals.changes import Changes, compare
@@ -175,7 +177,42 @@ def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot:
         content.registry.charts(), content.style, chart_inputs(content, analysis, snapshot),
         chart_dir, list(locales), translate={c: loc.gettext for c, loc in locales.items()},
         fonts={c: loc.fonts for c, loc in locales.items()}, raster=raster)
-    return charts.draw_all(jobs, config.report.workers)
+    lead = lead_chart(config, content)
+    if lead:  # the e-mail shows this one inline: a PNG (what mail clients show) in its style
+        style = email_style(config, content, chart_dir.parent / ".email.mplstyle")
+        jobs += [replace(job, path=job.path.with_name(f"{job.path.stem}{EMAIL_CHART}.svg"),
+                         raster=True, style=style) for job in jobs if job.spec.id == lead]
+    drawn = charts.draw_all(jobs, config.report.workers)
+    return [d for d in drawn if not d.path.stem.endswith(EMAIL_CHART)]
+
+
+def email_style(config: Config, content: Content, path: Path) -> charts.Style:
+    """The house style with charts/email.mplstyle on top (type large enough to read on a
+    phone once the picture is shrunk to the width of a mail client)."""
+    def entries(source: Path) -> dict[str, str]:
+        pairs = (re.sub(r"""#(?=(?:[^"']|"[^"]*"|'[^']*')*$).*""", "", line).partition(":")
+                 for line in source.read_text(encoding="utf-8").splitlines())
+        return {key.strip(): value.strip() for key, sep, value in pairs if sep}
+
+    merged = entries(content.style.mplstyle) | entries(
+        config.content.file("charts", "email.mplstyle"))  # one line per key: no warnings
+    path.write_text("".join(f"{k}: {v}\n" for k, v in merged.items()), encoding="utf-8")
+    return charts.Style(path, content.style.palette)
+
+
+def lead_chart(config: Config, content: Content) -> str:
+    """email.lead_chart, checked against the sections' charts ('' when none is wanted)."""
+    lead = config.email.lead_chart
+    known = [spec.id for spec in content.registry.charts()]
+    if lead and lead not in known:
+        raise ConfigError(f"email.lead_chart: no chart {lead!r} in any section's charts.toml; "
+                          f"use one of {', '.join(known)} (or \"\" for none)")
+    return lead
+
+
+def lead_pngs(chart_dir: Path) -> set[str]:
+    """The e-mail's lead chart as PNG (one per language when its words are inside)."""
+    return {f"charts/{p.name}" for p in chart_dir.glob(f"*{EMAIL_CHART}.png")}
 
 
 # ------------------------------------------------------------------------------- write
@@ -454,6 +491,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         payload = signals_payload(analysis, snapshot, issue, as_of, gathered)
         if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
             keep |= {f"charts/{d.path.name}" for d in drawn}
+        keep |= lead_pngs(staging / "charts")  # but the e-mail's lead chart
         payload["manifest"] = publish.manifest(staging, keep)  # what send/publish check
         publish.write_json(staging / publish.SIGNALS_FILE, payload)
         keep.add(publish.SIGNALS_FILE)

@@ -98,6 +98,23 @@ def last_slot(now: dt.datetime, day: str, at: dt.time, tz: ZoneInfo) -> dt.datet
     return candidate
 
 
+def next_slot(now: dt.datetime, day: str, at: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The next scheduled instant after `now`, in the schedule's zone (aware)."""
+    slot = last_slot(now, day, at, tz)
+    while slot <= now:
+        # a week on in wall-clock time: 07:00 stays 07:00 across a change of daylight time
+        slot = dt.datetime.combine(slot.date() + dt.timedelta(days=7), at, tzinfo=tz)
+    return slot
+
+
+def describe_slot(slot: dt.datetime) -> str:
+    """'Monday 2026-11-30 07:00 EST (America/New_York; 2026-11-30 12:00 UTC)': the zone said twice,
+    so no one reads a local time as UTC or the other way round."""
+    utc = slot.astimezone(dt.UTC)
+    return (f"{slot:%A %Y-%m-%d %H:%M} {slot.tzname()} ({slot.tzinfo}; "
+            f"{utc:%Y-%m-%d %H:%M} UTC)")
+
+
 def _read_state(path: Path) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(json.loads(path.read_text("utf-8"))["last_slot"])
@@ -150,13 +167,17 @@ def weekly_job(config: Config) -> None:
             from reportgen.deliver import send
 
             report = send(config, today, config.report.languages)
+            for message in report.warnings:
+                log.warning("%s", message)
             if report.pending:
                 log.warning("%d address(es) deferred by the SMTP server are pending; run "
                             "`reportgen send --date %s` later", len(report.pending), today)
         if config.schedule.publish:
-            from reportgen.site import build_site
+            from reportgen.site import NO_SITE_URL, build_site
 
-            build_site(config.output_dir, config.content)
+            build_site(config)
+            if not config.site.url:
+                log.warning("%s", NO_SITE_URL)
 
 
 def _guarded(config: Config, stopper: Stopper) -> Callable[[], None]:
@@ -216,9 +237,15 @@ def run_forever(config: Config, poll_seconds: float = 30.0) -> int:
     job = _guarded(config, stopper)
     try:
         catch_up(config, dt.datetime.now(dt.UTC), job)
-        getattr(schedule.every(), s.day).at(at.strftime("%H:%M"), s.timezone).do(job)
+        def job_then_next() -> None:
+            job()
+            log.info("next run %s", describe_slot(next_slot(dt.datetime.now(dt.UTC), s.day,
+                                                             at, tz)))
+
+        getattr(schedule.every(), s.day).at(at.strftime("%H:%M"), s.timezone).do(
+            job_then_next)
         log.info("waiting for %s %s %s (next run %s)", s.day, s.time, tz.key,
-                 schedule.next_run())
+                 describe_slot(next_slot(dt.datetime.now(dt.UTC), s.day, at, tz)))
         while True:
             schedule.run_pending()
             time.sleep(max(1.0, min(poll_seconds, schedule.idle_seconds() or poll_seconds)))

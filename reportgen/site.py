@@ -1,42 +1,50 @@
 """The static site: every published issue at a stable URL, an archive, feeds and a sitemap.
 
-    site/index.html                      latest issue in each language
-    site/archive.html                    every issue by date and language
+    site/index.html, archive.html        home and archive in the first language
+    site/<lang>/index.html, archive.html home and archive in each language
     site/2026/11/23/<lang>/index.html    the HTML edition, its PDF beside it
     site/2026/11/23/charts/              the pictures the editions share
     site/latest/<lang>/index.html        points at the newest issue
     site/feeds/<lang>.xml                Atom feed per language
-    site/sitemap.xml
+    site/sitemap.xml                     only with site.url (a sitemap needs absolute URLs)
+    site/site.css                        the site's stylesheet (templates/site/site.css)
+
+The pages are Jinja templates (templates/site/, found like every template, so a workspace
+can override them) in the message catalogs' words; what they say of each issue (stance,
+takeaways) is its digest, from its signals.json. With `site.url` feeds and the sitemap
+carry absolute URLs; without it the links are relative (feeds say so in a comment, and no
+sitemap is written).
 
 Built from the dated issue folders in output/ (each checked against its manifest first)
 into a new versioned folder, output/.site-PID-xxxx. output/site is a symbolic link to the
 version being served, switched by renaming a new link over it: one atomic step, so there
 is never a moment without a site nor one with half of one. The earlier version is removed
-after the switch. Every link is relative, so the folder (`cp -rL`) can be copied to any
+after the switch. Page links are relative, so the folder (`cp -rL`) can be copied to any
 static host.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from feedgen.feed import FeedGenerator
 
-from reportgen.content import ContentPaths
+from reportgen import __version__
+from reportgen.config import Config
 from reportgen.errors import PublishError
-from reportgen.i18n import language_table, load_translations
+from reportgen.i18n import language_table
 from reportgen.layout import Issue as IssueFiles
 from reportgen.narrative import N_
+from reportgen.narrative.digest import TONES, Digest, digest
 from reportgen.publish import (
     ISSUE_DIR,
     LEFTOVER,
@@ -48,23 +56,38 @@ from reportgen.publish import (
     unwritable,
     verify,
 )
+from reportgen.render import environment, render_html
 
 SITE_DIR = "site"
-# The site's own words (home, archive, navigation), in the message catalogs like the rest.
-SITE_WORDS = (N_("Home"), N_("Archive"), N_("Latest issue"), N_("Issue"))
+ATOM = "{http://www.w3.org/2005/Atom}"
+STYLESHEET = "site/site.css"
+EDITION_DEPTH = "../../../../"  # from 2026/11/23/<lang>/ back to the site's root
+NO_SITE_URL = ("site.url is not set: feed links are relative and no sitemap.xml was written "
+               "(a sitemap needs absolute URLs); set [site] url in reportgen.toml, or pass "
+               "--base-url")
+SAMPLE_MARK = N_("sample data")  # after a feed entry's title
+STANCE_LINE = N_("Macro stance: %(stance)s")  # a feed entry's summary starts with it
+RELATIVE_NOTE = ("site.url is not set: the links in this feed are relative to it; set [site] "
+                 "url in reportgen.toml for absolute links, which feed readers need")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Issue:
     date: dt.date
     folder: Path
     languages: tuple[str, ...]
     sample: bool
     stance: str
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def path(self, lang: str) -> str:
         """Stable URL path of one edition: 2026/11/23/en/."""
         return f"{self.date:%Y/%m/%d}/{lang}/"
+
+    def pdf(self, lang: str) -> str:
+        """The PDF's file name in the edition's folder, or '' when the issue has none."""
+        files = IssueFiles(self.folder.parent, self.date)
+        return files.pdf_name(lang) if files.pdf(lang).is_file() else ""
 
 
 def find_issues(output_dir: Path, languages: list[str]) -> list[Issue]:
@@ -83,135 +106,186 @@ def find_issues(output_dir: Path, languages: list[str]) -> list[Issue]:
         if langs:
             stance = payload.get("signals", {}).get("macro_stance", {}).get("state", "")
             issues.append(Issue(dt.date.fromisoformat(folder.name), folder, langs,
-                                bool(payload.get("sample")), stance))
+                                bool(payload.get("sample")), stance, payload))
     return issues
 
 
-def _site_links(page: str, issue: Issue, lang: str, home: str, archive: str) -> str:
-    """Point an edition's links at the site's layout and add a way home."""
-    stem = IssueFiles(issue.folder.parent, issue.date).stem("")
-    page = re.sub(rf'href="{re.escape(stem)}([A-Za-z-]+)\.html"', r'href="../\1/"', page)
-    page = page.replace('src="charts/', 'src="../charts/')
-    depth = "../../../../"
-    nav = (f'<nav class="site-nav" style="font-size:0.85rem;padding:0.5rem 0">'
-           f'<a href="{depth}index.html">{html.escape(home)}</a> · '
-           f'<a href="{depth}archive.html">{html.escape(archive)}</a></nav>')
-    return page.replace("<body>", "<body>\n" + nav, 1)
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
 
 
-def _page(title: str, body: str, lang: str = "en") -> str:
-    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>"
-            "body{font-family:Inter,'Noto Sans CJK TC',sans-serif;max-width:46rem;"
-            "margin:0 auto;padding:1rem;line-height:1.5}table{border-collapse:collapse}"
-            "td,th{padding:0.3rem 0.8rem 0.3rem 0;text-align:left}"
-            ".flag{color:#b3261e;font-weight:700}</style></head>"
-            f"<body>{body}</body></html>\n")
+class Pages:
+    """The site's words and pages in every language: one Jinja environment and one digest
+    per issue and language, built once."""
+
+    def __init__(self, config: Config, issues: list[Issue], languages: list[Language]):
+        from reportgen.pipeline import load_content
+
+        self.config = config
+        self.url = config.site.url
+        self.issues = issues
+        self.languages = languages
+        self.names = {lang.code: lang.name for lang in languages}
+        self.content = load_content(config, [lang.code for lang in languages])
+        self.envs = {code: environment(config.content, loc.translations, loc.separator)
+                     for code, loc in self.content.locales.items()}
+        self.digests: dict[tuple[dt.date, str], Digest] = {}
+        for issue in issues:
+            for lang in issue.languages:
+                self.digests[issue.date, lang] = digest(issue.payload, self.content, lang,
+                                                        config.report.title)
+
+    def gettext(self, lang: str, message: str) -> str:
+        return self.content.locales[lang].gettext(message)
+
+    def title(self, lang: str) -> str:
+        return self.gettext(lang, self.config.report.title)
+
+    def render(self, lang: str, template: str, base: str, page: str, page_file: str,
+               **ctx: Any) -> str:
+        common = {"lang": lang, "base": base, "page": page, "page_file": page_file,
+                  "title": self.title(lang), "language_name": self.names[lang],
+                  "languages": self.languages, "publisher": self.config.report.publisher,
+                  "version": __version__, "tones": TONES,
+                  "canonical": f"{self.url}{lang}/{page_file}" if self.url and page_file
+                  else ""}
+        return render_html(self.envs[lang], template, {**common, **ctx})
+
+    def entry(self, issue: Issue, lang: str) -> dict[str, Any]:
+        """One issue as the home and archive pages list it."""
+        others = [{"code": o, "name": self.names[o], "path": issue.path(o)}
+                  for o in issue.languages if o != lang]
+        shown = lang if lang in issue.languages else issue.languages[0]
+        return {"path": issue.path(lang), "pdf": issue.pdf(lang), "sample": issue.sample,
+                "available": lang in issue.languages, "others": others,
+                "digest": self.digests[issue.date, shown]}
+
+    def home(self, lang: str, base: str) -> str:
+        mine = [i for i in self.issues if lang in i.languages]
+        return self.render(lang, "site/home.html.j2", base, "home", "index.html",
+                           latest=self.entry(mine[0], lang),
+                           recent=[self.entry(i, lang) for i in mine[1:9]])
+
+    def archive(self, lang: str, base: str) -> str:
+        return self.render(lang, "site/archive.html.j2", base, "archive", "archive.html",
+                           issues=[self.entry(i, lang) for i in self.issues])
+
+    def latest(self, issue: Issue, lang: str) -> str:
+        return self.render(lang, "site/latest.html.j2", "../../", "latest", "",
+                           target=f"../../{issue.path(lang)}index.html",
+                           headline=self.digests[issue.date, lang].headline)
+
+    def edition(self, page: str, issue: Issue, lang: str) -> str:
+        """An issue's HTML edition as the site serves it: links pointed at the site's
+        layout, the feed announced, and a bar leading home (before <main>, so the page's
+        own skip link, if any, stays first)."""
+        stem = IssueFiles(issue.folder.parent, issue.date).stem("")
+        page = re.sub(rf'href="{re.escape(stem)}([A-Za-z-]+)\.html"', r'href="../\1/"', page)
+        page = page.replace('src="charts/', 'src="../charts/')
+        canonical = f"{self.url}{issue.path(lang)}" if self.url else ""
+        ctx = {"lang": lang, "base": EDITION_DEPTH, "title": self.title(lang),
+               "language_name": self.names[lang], "canonical": canonical}
+        head = render_html(self.envs[lang], "site/edition_head.html.j2", ctx)
+        bar = render_html(self.envs[lang], "site/edition_bar.html.j2", ctx)
+        page = page.replace("</head>", head + "</head>", 1)
+        at = page.find("<main")
+        if at < 0:
+            return page.replace("<body>", "<body>\n" + bar, 1)
+        return page[:at] + bar + page[at:]
+
+    def feed(self, lang: str) -> bytes:
+        """The language's Atom feed (RFC 4287): author, a summary per entry (stance and
+        takeaways), titles like 'Macro Liquidity Weekly · 24 Aug 2026 · Cautiously
+        bullish'; absolute links with site.url, links relative to the feed without."""
+        url = self.url
+        root = url or "../"
+        mine = [i for i in self.issues if lang in i.languages]
+        fg = FeedGenerator()
+        fg.id(f"{url}feeds/{lang}.xml" if url else f"urn:reportgen:feed:{lang}")
+        fg.title(f"{self.title(lang)} ({self.names[lang]})")
+        fg.author({"name": self.config.report.publisher, **({"uri": url} if url else {})})
+        fg.link(href=f"{url}feeds/{lang}.xml" if url else f"{lang}.xml", rel="self",
+                type="application/atom+xml")
+        fg.link(href=f"{root}{lang}/index.html", rel="alternate", type="text/html")
+        fg.subtitle(self.gettext(lang, "Liquidity, credit and policy, measured every week"))
+        fg.language(lang)
+        fg.generator("reportgen", version=__version__)
+        fg.updated(_moment(mine[0].date))
+        links: dict[str, list[dict[str, str]]] = {}
+        for issue in reversed(mine):
+            d = self.digests[issue.date, lang]
+            entry = fg.add_entry()
+            eid = f"urn:reportgen:issue:{issue.date.isoformat()}:{lang}"
+            entry.id(eid)
+            sample = f" ({self.gettext(lang, SAMPLE_MARK)})" if issue.sample else ""
+            entry.title(d.headline + sample)
+            links[eid] = [{"href": f"{root}{issue.path(lang)}", "rel": "alternate",
+                           "type": "text/html", "hreflang": lang}]
+            if issue.pdf(lang):
+                pdf = IssueFiles(issue.folder.parent, issue.date).pdf(lang)
+                links[eid].append({"href": f"{root}{issue.path(lang)}{pdf.name}",
+                                   "rel": "enclosure", "type": "application/pdf",
+                                   "length": str(pdf.stat().st_size)})
+            entry.link(links[eid][0])
+            entry.summary(summary_text(d, self.gettext(lang, STANCE_LINE)))
+            entry.published(_moment(issue.date))
+            entry.updated(_moment(issue.date))
+        return _finish_feed(fg.atom_str(pretty=True), links,
+                            "" if url else RELATIVE_NOTE)
+
+    def sitemap(self) -> str:
+        """sitemap.xml (sitemaps.org): absolute URLs only, so only with site.url."""
+        urls: list[tuple[str, dt.date | None]] = [(self.url, None)]
+        newest = self.issues[0].date
+        urls += [(f"{self.url}{lang.code}/{page}", newest) for lang in self.languages
+                 for page in ("index.html", "archive.html")
+                 if any(lang.code in i.languages for i in self.issues)]
+        urls += [(f"{self.url}{i.path(lang)}", i.date) for i in self.issues
+                 for lang in i.languages]
+        body = "".join(f"<url><loc>{escape(u)}</loc>"
+                       + (f"<lastmod>{d.isoformat()}</lastmod>" if d else "") + "</url>\n"
+                       for u, d in urls)
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"{body}</urlset>\n")
 
 
-def _write_issue(issue: Issue, root: Path, translations: dict[str, Any]) -> None:
-    day = root / f"{issue.date:%Y/%m/%d}"
-    charts = issue.folder / "charts"
-    if charts.is_dir():
-        shutil.copytree(charts, day / "charts")
-    for lang in issue.languages:
-        t = translations[lang]
-        target = day / lang
-        target.mkdir(parents=True)
-        files = IssueFiles(issue.folder.parent, issue.date)
-        page = files.html(lang).read_text(encoding="utf-8")
-        (target / "index.html").write_text(
-            _site_links(page, issue, lang, t.gettext("Home"), t.gettext("Archive")),
-            encoding="utf-8")
-        pdf = files.pdf(lang)
-        if pdf.is_file():
-            shutil.copy2(pdf, target / pdf.name)
+def _finish_feed(xml: bytes, links: dict[str, list[dict[str, str]]], note: str) -> bytes:
+    """feedgen 1.0 writes an entry's links with their href alone (it drops rel, type and
+    length), which turns a PDF enclosure into a second alternate link: the links are put
+    back here as given. `note` goes in a comment before the feed element."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    for entry in root.iter(f"{ATOM}entry"):
+        for old in entry.findall(f"{ATOM}link"):
+            entry.remove(old)
+        for attrs in links.get(entry.findtext(f"{ATOM}id"), []):
+            etree.SubElement(entry, f"{ATOM}link", attrs)
+    if note:  # said where someone debugging a feed reader will look
+        root.addprevious(etree.Comment(f" {note} "))
+    etree.indent(root, space="  ")
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True)
 
 
-def _home(issues: list[Issue], tri: Callable[[str], str], names: dict[str, str]) -> str:
-    """The home page serves all three languages, so its few words are in all three."""
-    latest = issues[0]
-    rows = "".join(
-        f'<li lang="{lang}"><a href="latest/{lang}/index.html">{names[lang]}</a>'
-        f" · {latest.date.isoformat()}</li>" for lang in latest.languages)
-    flag = (f'<p class="flag">{html.escape(tri("SAMPLE DATA: not real observations"))}</p>'
-            if latest.sample else "")
-    body = (f"<h1>reportgen</h1>{flag}<h2>{html.escape(tri('Latest issue'))}: "
-            f"{latest.date.isoformat()}</h2>"
-            f'<ul>{rows}</ul><p><a href="archive.html">{html.escape(tri("Archive"))}</a> · '
-            + " · ".join(f'<a href="feeds/{lang}.xml">Atom ({names[lang]})</a>'
-                         for lang in names) + "</p>")
-    return _page("reportgen", body)
+def summary_text(d: Digest, stance_line: str) -> str:
+    """A feed entry's summary: the stance, then the takeaways, one a line."""
+    lines = [stance_line % {"stance": d.stance or "–"}] + [f"• {b.text}" for b in d.takeaways]
+    return "\n".join(lines)
 
 
-def _archive(issues: list[Issue], tri: Callable[[str], str], names: dict[str, str]) -> str:
-    head = "".join(f"<th>{names[lang]}</th>" for lang in names)
-    home = html.escape(tri("Home"))
-    rows = []
-    for issue in issues:
-        cells = []
-        for lang in names:
-            if lang in issue.languages:
-                name = IssueFiles(issue.folder.parent, issue.date).pdf_name(lang)
-                pdf = f"{issue.path(lang)}{name}"
-                has_pdf = (issue.folder / Path(pdf).name).is_file()
-                cells.append(f'<td><a href="{issue.path(lang)}index.html">HTML</a>'
-                             + (f' · <a href="{pdf}">PDF</a>' if has_pdf else "") + "</td>")
-            else:
-                cells.append("<td>–</td>")
-        flag = (f' <span class="flag">{html.escape(tri("sample"))}</span>' if issue.sample
-                else "")
-        rows.append(f"<tr><td>{issue.date.isoformat()}{flag}</td>{''.join(cells)}</tr>")
-    body = (f'<h1>{html.escape(tri("Archive"))}</h1><p><a href="index.html">{home}</a></p>'
-            f"<table><tr><th>{html.escape(tri('Issue'))}</th>{head}</tr>"
-            f"{''.join(rows)}</table>")
-    return _page("reportgen archive", body)
+def _moment(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def _latest(issue: Issue, lang: str) -> str:
-    href = f"../../{issue.path(lang)}index.html"
-    return _page(f"reportgen {issue.date.isoformat()}",
-                 f'<meta http-equiv="refresh" content="0; url={href}">'
-                 f'<p><a href="{href}">{issue.date.isoformat()}</a></p>', lang)
-
-
-def _feed(issues: list[Issue], lang: str, base_url: str, name: str) -> bytes:
-    fg = FeedGenerator()
-    fg.id(f"urn:reportgen:feed:{lang}")
-    fg.title(f"reportgen ({name})")
-    fg.link(href=f"{base_url}feeds/{lang}.xml", rel="self")
-    fg.language(lang)
-    fg.updated(dt.datetime.combine(issues[0].date, dt.time(), tzinfo=dt.UTC))
-    for issue in reversed([i for i in issues if lang in i.languages]):
-        entry = fg.add_entry()
-        entry.id(f"urn:reportgen:issue:{issue.date.isoformat()}:{lang}")
-        entry.title(f"reportgen {issue.date.isoformat()}"
-                    + (" (sample data)" if issue.sample else ""))
-        entry.link(href=f"{base_url}{issue.path(lang)}")
-        entry.updated(dt.datetime.combine(issue.date, dt.time(), tzinfo=dt.UTC))
-    return fg.atom_str(pretty=True)
-
-
-def _sitemap(issues: list[Issue], base_url: str) -> str:
-    urls = [f"{base_url}index.html", f"{base_url}archive.html"]
-    urls += [f"{base_url}{i.path(lang)}" for i in issues for lang in i.languages]
-    body = "".join(f"<url><loc>{html.escape(u)}</loc></url>" for u in urls)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')
-
-
-def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = False,
-               base_url: str = "") -> Path:
+def build_site(config: Config, force: bool = False) -> Path:
     """Rebuild output/site from the published issues; refuse sample issues unless forced."""
-    names = {code: raw["name"] for code, raw in language_table(locales).items()}
-    languages = list(names)
-    translations = {lang: load_translations(locales, lang) for lang in languages}
-
-    def tri(msg: str) -> str:
-        return " · ".join(dict.fromkeys(t.gettext(msg) for t in translations.values()))
-
-    issues = find_issues(output_dir, languages)
+    output_dir = config.output_dir
+    table = language_table(config.content)
+    issues = find_issues(output_dir, list(table))
     if not issues:
         raise PublishError(f"{output_dir}: no published issues to put on the site; "
                            "run `reportgen run` first")
@@ -221,6 +295,11 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
                            "the site refuses it (pass --force to publish anyway)")
     for issue in issues:
         verify(issue.folder)
+    present = {lang for i in issues for lang in i.languages}
+    first = [c for c in config.report.languages if c in present][:1]
+    order = first + [c for c in table if c in present and c not in first]
+    pages = Pages(config, issues, [Language(c, table[c]["name"]) for c in order])
+    stylesheet = config.content.file("templates", STYLESHEET)
     site = output_dir / SITE_DIR
     try:
         clean_leftovers(output_dir)
@@ -228,21 +307,7 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
     except OSError as exc:
         raise unwritable(output_dir, exc) from None
     try:
-        for issue in issues:
-            _write_issue(issue, staging, translations)
-        (staging / "index.html").write_text(_home(issues, tri, names), encoding="utf-8")
-        (staging / "archive.html").write_text(_archive(issues, tri, names), encoding="utf-8")
-        (staging / "feeds").mkdir()
-        for lang in names:
-            latest = next((i for i in issues if lang in i.languages), None)
-            if latest is None:
-                continue
-            (staging / "latest" / lang).mkdir(parents=True)
-            (staging / "latest" / lang / "index.html").write_text(_latest(latest, lang),
-                                                                  encoding="utf-8")
-            feed = _feed(issues, lang, base_url, names[lang])
-            (staging / "feeds" / f"{lang}.xml").write_bytes(feed)
-        (staging / "sitemap.xml").write_text(_sitemap(issues, base_url), encoding="utf-8")
+        _write(pages, staging, stylesheet, order)
         return _swap(staging, site)
     except OSError as exc:
         remove(staging)
@@ -251,6 +316,40 @@ def build_site(output_dir: Path, locales: ContentPaths | Path, force: bool = Fal
     except BaseException:
         remove(staging)
         raise
+
+
+def _write(pages: Pages, staging: Path, stylesheet: Path, order: list[str]) -> None:
+    def put(relative: str, text: str | bytes) -> None:
+        path = staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    shutil.copyfile(stylesheet, staging / "site.css")
+    for issue in pages.issues:
+        day = f"{issue.date:%Y/%m/%d}"
+        charts = issue.folder / "charts"
+        if charts.is_dir():
+            shutil.copytree(charts, staging / day / "charts",
+                            ignore=shutil.ignore_patterns("*.email.png"))
+        files = IssueFiles(issue.folder.parent, issue.date)
+        for lang in issue.languages:
+            page = files.html(lang).read_text(encoding="utf-8")
+            put(f"{day}/{lang}/index.html", pages.edition(page, issue, lang))
+            if issue.pdf(lang):
+                shutil.copy2(files.pdf(lang), staging / day / lang / issue.pdf(lang))
+    for lang in order:
+        put(f"{lang}/index.html", pages.home(lang, "../"))
+        put(f"{lang}/archive.html", pages.archive(lang, "../"))
+        latest = next(i for i in pages.issues if lang in i.languages)
+        put(f"latest/{lang}/index.html", pages.latest(latest, lang))
+        put(f"feeds/{lang}.xml", pages.feed(lang))
+    put("index.html", pages.home(order[0], ""))
+    put("archive.html", pages.archive(order[0], ""))
+    if pages.url:
+        put("sitemap.xml", pages.sitemap())
 
 
 def _served(site: Path) -> str:

@@ -93,7 +93,7 @@ def test_init_writes_a_commented_config_that_parses_to_the_defaults(tmp_path):
     raw = tomllib.loads(live)
     cfg = load_config(write(tmp_path, live))
     assert {o.key: o.value for o in describe(cfg)} == {o.key: o.default for o in describe()}
-    assert set(raw) == {"report", "data", "email", "schedule", "paths"}
+    assert set(raw) == {"report", "data", "email", "schedule", "site", "paths"}
 
 
 def test_init_never_overwrites(tmp_path):
@@ -104,3 +104,40 @@ def test_init_never_overwrites(tmp_path):
     assert ws / "reportgen.toml" in result.skipped
     assert (ws / "reportgen.toml").read_text("utf-8") == "# mine\n"
     assert (ws / "notes").is_dir()
+
+
+def test_site_url_is_checked_and_ends_with_a_slash(tmp_path, monkeypatch):
+    cfg = load_config(write(tmp_path, '[site]\nurl = "https://example.org/weekly"\n'))
+    assert cfg.site.url == "https://example.org/weekly/"
+    for bad in ("example.org/weekly", "ftp://example.org/", "https://exa mple.org/"):
+        path = write(tmp_path, f'[site]\nurl = "{bad}"\n')
+        with pytest.raises(ConfigError, match=r"site.url: .* is not an absolute http\(s\) URL"):
+            load_config(path)
+    monkeypatch.setenv("REPORTGEN_SITE_URL", "https://mirror.example.org/w/")
+    cfg = load_config(write(tmp_path, '[site]\nurl = "https://example.org/weekly/"\n'))
+    assert cfg.site.url == "https://mirror.example.org/w/"
+    assert {o.key: o.origin for o in describe(cfg)}["site.url"] == "env"
+
+
+def test_the_old_email_web_url_still_sets_the_site_url(tmp_path):
+    cfg = load_config(write(tmp_path, '[email]\nweb_url = "https://example.org/weekly"\n'))
+    assert cfg.site.url == "https://example.org/weekly/"
+    assert {o.key: o.origin for o in describe(cfg)}["site.url"] == "file"
+    same = '[email]\nweb_url = "https://example.org/w/"\n[site]\nurl = "https://example.org/w/"\n'
+    assert load_config(write(tmp_path, same)).site.url == "https://example.org/w/"
+    path = write(tmp_path, '[email]\nweb_url = "https://old.example.org/"\n'
+                           '[site]\nurl = "https://new.example.org/"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "email.web_url (https://old.example.org/) and site.url (https://new.example.org/) " \
+           "differ; keep site.url only" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_publish_base_url_flag_is_checked_like_the_file():
+    from reportgen.config import with_site_url
+
+    cfg = with_site_url(load_config(None), "http://127.0.0.1:8000")
+    assert cfg.site.url == "http://127.0.0.1:8000/"
+    assert {o.key: o.origin for o in describe(cfg)}["site.url"] == "flag"
+    with pytest.raises(ConfigError, match="--base-url: 'weekly/' is not an absolute"):
+        with_site_url(load_config(None), "weekly/")

@@ -237,7 +237,8 @@ def test_import_command_keeps_data_like_fetched_data(tmp_path):
     r = run_cli("import", "DGS2.csv", "broken.csv", cwd=tmp_path)
     assert r.returncode == 2
     assert "DGS2.csv: DGS2, 2 observations" in r.stdout
-    assert "broken.csv: line 1 should be" in r.stdout
+    assert "broken.csv: line 1 should be" in r.stderr  # errors on stderr, always
+    assert "broken.csv" not in r.stdout
     r = run_cli("indicators", cwd=tmp_path)
     line = next(x for x in r.stdout.splitlines() if x.startswith("DGS2 "))
     assert "import" in line and "2026-11-20" in line

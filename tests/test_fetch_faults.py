@@ -205,7 +205,7 @@ def test_the_key_never_appears_in_logs_errors_or_the_store(tmp_path, caplog):
 def test_fetch_command_exit_codes(tmp_path):
     write_config(tmp_path)  # every source points at a closed port
     r = run_cli("fetch", "--series", "UNRATE", cwd=tmp_path)
-    assert r.returncode == 1 and "unreachable" in r.stdout
+    assert r.returncode == 1 and "unreachable" in r.stderr  # problems on stderr
     r = run_cli("fetch", "--series", "NOPE", cwd=tmp_path)
     assert r.returncode == 2 and "'NOPE' is not in the indicator catalog" in r.stderr
 

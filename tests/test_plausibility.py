@@ -138,7 +138,7 @@ def test_an_import_lacking_stored_observations_is_refused(tmp_path):
                     encoding="utf-8")
     r = run_cli("import", str(part), cwd=tmp_path)
     assert r.returncode == 2
-    assert f"lacks {len(days) - 2} of the {len(days)} observations" in r.stdout
+    assert f"lacks {len(days) - 2} of the {len(days)} observations" in r.stderr
 
 
 # -- user tables ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,16 @@ import pytest
 from reportgen import PROJECT_ROOT
 from reportgen.config import load_config, with_overrides
 from reportgen.errors import PublishError
-from reportgen.scheduler import STATE_FILE, _write_state, catch_up, last_slot, run_lock, zone
+from reportgen.scheduler import (
+    STATE_FILE,
+    _write_state,
+    catch_up,
+    describe_slot,
+    last_slot,
+    next_slot,
+    run_lock,
+    zone,
+)
 from tests.conftest import SAMPLE_CONFIG, run_cli
 
 NY = zone("America/New_York")
@@ -29,6 +39,26 @@ def test_last_slot_is_the_latest_monday_seven_new_york_time():
     assert slot == dt.datetime(2026, 11, 23, 7, 0, tzinfo=NY)
     slot = last_slot(dt.datetime(2026, 11, 26, 0, 0, tzinfo=dt.UTC), "monday", at, NY)
     assert slot.date() == dt.date(2026, 11, 23)
+
+
+def test_the_next_run_is_said_in_its_own_zone_and_in_utc():
+    at = dt.time(7, 0)
+    # Monday 23 Nov 2026 12:30 UTC: this week's 07:00 New York slot has passed
+    nxt = next_slot(dt.datetime(2026, 11, 23, 12, 30, tzinfo=dt.UTC), "monday", at, NY)
+    assert nxt == dt.datetime(2026, 11, 30, 7, 0, tzinfo=NY)
+    assert describe_slot(nxt) == ("Monday 2026-11-30 07:00 EST (America/New_York; "
+                                  "2026-11-30 12:00 UTC)")
+    # an hour earlier the slot of that same day is still ahead
+    nxt = next_slot(dt.datetime(2026, 11, 23, 11, 30, tzinfo=dt.UTC), "monday", at, NY)
+    assert nxt.date() == dt.date(2026, 11, 23)
+    # across the change to daylight time the run stays at 07:00 local, 11:00 UTC
+    nxt = next_slot(dt.datetime(2026, 3, 3, 0, 0, tzinfo=dt.UTC), "monday", at, NY)
+    assert describe_slot(nxt) == ("Monday 2026-03-09 07:00 EDT (America/New_York; "
+                                  "2026-03-09 11:00 UTC)")
+    taipei = next_slot(dt.datetime(2026, 11, 23, 12, 30, tzinfo=dt.UTC), "friday",
+                       dt.time(8, 30), zone("Asia/Taipei"))
+    assert describe_slot(taipei) == ("Friday 2026-11-27 08:30 CST (Asia/Taipei; "
+                                     "2026-11-27 00:30 UTC)")
 
 
 def config(tmp_path):
@@ -83,6 +113,8 @@ def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
     assert proc.wait(timeout=20) == 0
     text = log.read_text()
     assert "waiting for monday 07:00 America/New_York" in text and "stopped by SIGTERM" in text
+    assert re.search(r"next run Monday \d{4}-\d\d-\d\d 07:00 E[SD]T \(America/New_York; "
+                     r"\d{4}-\d\d-\d\d 1[12]:00 UTC\)", text), text
     assert not list(cfg.output_dir.glob(".staging-*"))
 
 

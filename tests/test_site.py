@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import re
 import shutil
 import threading
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -22,6 +24,16 @@ from tests.test_html_browser import CHROMIUM_ARGS, Quiet
 
 OLD = dt.date(2026, 11, 16)
 ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+URL = "https://example.org/weekly/"
+
+
+def site_config(out, url: str = ""):
+    cfg = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out))
+    return replace(cfg, site=replace(cfg.site, url=url))
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +45,8 @@ def site(built, tmp_path_factory):
                             formats=["html"])
     build(config, OLD)
     with pytest.raises(PublishError, match=r"sample data.*--force"):
-        build_site(out, PROJECT_ROOT / "locales")
-    return build_site(out, PROJECT_ROOT / "locales", force=True)
+        build_site(site_config(out, URL))
+    return build_site(site_config(out, URL), force=True)
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +63,91 @@ def test_stable_urls_feeds_and_sitemap(site):
         for lang in LANGUAGES:
             assert (site / f"{day:%Y/%m/%d}" / lang / "index.html").is_file()
     assert (site / f"{ISSUE_DATE:%Y/%m/%d}/en/reportgen-{ISSUE_DATE}-en.pdf").is_file()
+    assert not list(site.rglob("*.email.png"))  # the e-mail's picture is not the site's
     for lang in LANGUAGES:
         feed = ET.parse(site / "feeds" / f"{lang}.xml").getroot()
         assert feed.tag == f"{ATOM}feed"
         assert len(feed.findall(f"{ATOM}entry")) == 2
-    urls = ET.parse(site / "sitemap.xml").getroot()
-    assert len(list(urls)) == 2 + 2 * len(LANGUAGES)
+        assert (site / lang / "index.html").is_file() and (site / lang / "archive.html").is_file()
+    urls = [u.findtext(f"{SITEMAP}loc") for u in ET.parse(site / "sitemap.xml").getroot()]
+    assert len(urls) == 1 + 2 * len(LANGUAGES) + 2 * len(LANGUAGES)
+    assert all(u.startswith(URL) for u in urls), urls  # never a relative <loc>
+    assert f"{URL}{ISSUE_DATE:%Y/%m/%d}/zh-Hant/" in urls
     latest = (site / "latest" / "en" / "index.html").read_text("utf-8")
     assert f"{ISSUE_DATE:%Y/%m/%d}/en/" in latest
+
+
+def test_feeds_are_valid_atom_with_authors_summaries_and_absolute_links(site):
+    """RFC 4287's required elements, checked on the parsed feed (lxml)."""
+    from lxml import etree
+
+    def one(parent, tag):
+        found = parent.findall(f"{ATOM}{tag}")
+        assert len(found) == 1, f"{tag}: {len(found)} in {parent.tag}"
+        return found[0]
+
+    def moment(text):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)",
+                            text), text
+        return dt.datetime.fromisoformat(text)
+
+    titles = {}
+    for lang in LANGUAGES:
+        feed = etree.parse(str(site / "feeds" / f"{lang}.xml")).getroot()
+        assert feed.tag == f"{ATOM}feed" and feed.get(XML_LANG) == lang
+        assert one(feed, "id").text == f"{URL}feeds/{lang}.xml"
+        assert one(feed, "title").text
+        moment(one(feed, "updated").text)
+        author = one(feed, "author")  # feed-level: every entry has an author (4.1.1)
+        assert one(author, "name").text == "reportgen"
+        links = {(x.get("rel"), x.get("type")): x.get("href")
+                 for x in feed.findall(f"{ATOM}link")}
+        assert links[("self", "application/atom+xml")] == f"{URL}feeds/{lang}.xml"
+        assert links[("alternate", "text/html")] == f"{URL}{lang}/index.html"
+        entries = feed.findall(f"{ATOM}entry")
+        for entry in entries:
+            assert one(entry, "id").text.startswith("urn:reportgen:issue:")
+            moment(one(entry, "updated").text)
+            alternate = [x for x in entry.findall(f"{ATOM}link")
+                         if x.get("rel") == "alternate"]
+            assert len(alternate) == 1 and alternate[0].get("href").startswith(URL)
+            summary = one(entry, "summary").text
+            assert summary.count("\n• ") >= 1, summary  # the stance, then the takeaways
+        assert len({one(e, "id").text for e in entries}) == len(entries)
+        newest = entries[0]  # newest first
+        assert one(newest, "id").text == f"urn:reportgen:issue:{ISSUE_DATE}:{lang}"
+        titles[lang] = one(newest, "title").text
+        enclosure = [x for x in newest.findall(f"{ATOM}link") if x.get("rel") == "enclosure"]
+        assert enclosure and enclosure[0].get("type") == "application/pdf" and int(
+            enclosure[0].get("length")) > 10_000
+        assert not [x for x in entries[1].findall(f"{ATOM}link")  # HTML only: no PDF
+                    if x.get("rel") == "enclosure"]
+        assert one(newest, "summary").text.startswith(
+            {"en": "Macro stance: ", "zh-Hant": "宏觀立場：", "zh-Hans": "宏观立场："}[lang])
+    assert titles["en"] == "Macro Liquidity Weekly · 23 Nov 2026 · Neutral (sample data)"
+    assert titles["zh-Hant"] == "總經流動性週報 · 2026年11月23日 · 中性（示範資料）" or \
+        titles["zh-Hant"].startswith("總經流動性週報 · 2026年11月23日 · 中性")
+
+
+def test_pages_say_the_title_and_announce_their_feeds(site):
+    home = (site / "index.html").read_text("utf-8")
+    assert "<title>Macro Liquidity Weekly</title>" in home and "reportgen</title>" not in home
+    assert ('<link rel="alternate" type="application/atom+xml" href="feeds/en.xml" '
+            'title="Macro Liquidity Weekly: Atom feed (English)">') in home
+    assert 'href="2026/11/23/en/index.html"' in home  # the latest issue, at its stable URL
+    zh = (site / "zh-Hant" / "index.html").read_text("utf-8")
+    assert '<html lang="zh-Hant">' in zh and "<title>總經流動性週報</title>" in zh
+    for word in ("首頁", "過往各期", "最新一期", "跳至主要內容", "本週重點"):
+        assert word in zh, word
+    assert 'href="../feeds/zh-Hant.xml"' in zh
+    archive = (site / "zh-Hans" / "archive.html").read_text("utf-8")
+    assert "<caption" in archive and '<th scope="col">' in archive and \
+        '<th scope="row">' in archive
+    edition = (site / f"{ISSUE_DATE:%Y/%m/%d}" / "en" / "index.html").read_text("utf-8")
+    assert ('<link rel="alternate" type="application/atom+xml" '
+            'href="../../../../feeds/en.xml"') in edition
+    assert f'<link rel="canonical" href="{URL}2026/11/23/en/">' in edition
+    assert edition.index('class="site-bar"') < edition.index("<main")
 
 
 def test_a_reader_walks_the_site(site, server):
@@ -71,21 +160,24 @@ def test_a_reader_walks_the_site(site, server):
                 else None)
         page.on("requestfailed", lambda r: bad.append(f"failed {r.url}"))
         page.goto(f"{server}/index.html", wait_until="load")
-        page.click('a[href="latest/en/index.html"]')  # home -> latest issue
+        page.click(f'a[href="{ISSUE_DATE:%Y/%m/%d}/en/index.html"] >> nth=0')  # latest issue
         page.wait_for_url(f"**/{ISSUE_DATE:%Y/%m/%d}/en/index.html")
         assert page.evaluate("document.documentElement.lang") == "en"
         page.click('.lang-switch a[hreflang="zh-Hant"]')  # language switch
         page.wait_for_load_state("load")
         assert f"{ISSUE_DATE:%Y/%m/%d}/zh-Hant/" in page.url
         assert page.evaluate("document.documentElement.lang") == "zh-Hant"
-        page.click("nav.site-nav a >> nth=1")  # archive
-        page.wait_for_url("**/archive.html")
-        page.click(f'a[href="{OLD:%Y/%m/%d}/en/index.html"]')  # an old issue
+        page.click("nav.site-bar a >> nth=1")  # archive, in the reader's language
+        page.wait_for_url("**/zh-Hant/archive.html")
+        assert page.evaluate("document.documentElement.lang") == "zh-Hant"
+        page.click(f'a[href="../{OLD:%Y/%m/%d}/zh-Hant/index.html"] >> nth=0')  # an old issue
         page.wait_for_load_state("load")
         broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || "
                                "i.naturalWidth === 0).length")
         assert broken == 0
         page.go_back()
+        page.click('.lang-list a[hreflang="en"]')  # the archive in English
+        page.wait_for_url("**/en/archive.html")
         pdf = page.request.get(f"{server}/{ISSUE_DATE:%Y/%m/%d}/en/reportgen-{ISSUE_DATE}-en.pdf")
         assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
         browser.close()
@@ -140,7 +232,7 @@ def versions(out):
 
 
 def publish_site(out):
-    return build_site(out, PROJECT_ROOT / "locales", force=True)
+    return build_site(site_config(out), force=True)
 
 
 def test_the_site_is_a_link_switched_in_one_rename_never_absent(out, monkeypatch):
@@ -253,3 +345,90 @@ def test_serve_on_a_port_in_use_or_invalid_is_one_line(out):
         r = run_cli("serve", "--port", bad, "--output", str(out))
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
         assert f"--port {bad}: not a port" in r.stderr
+
+
+# ---------------------------------------------------------------- without site.url, overrides
+
+def test_without_a_site_url_links_are_relative_and_no_sitemap_is_written(out):
+    r = run_cli("publish", "--force", "--output", str(out))  # tests/reportgen.toml: no url
+    assert r.returncode == 0, r.stderr
+    assert "reportgen: warning: site.url is not set: feed links are relative and no " \
+           "sitemap.xml was written" in r.stderr
+    site = out / "site"
+    assert not (site / "sitemap.xml").exists()
+    text = (site / "feeds" / "en.xml").read_text("utf-8")
+    assert "<!-- site.url is not set: the links in this feed are relative to it" in text
+    feed = ET.fromstring(text.encode())
+    hrefs = [x.get("href") for x in feed.iter(f"{ATOM}link")]
+    assert f"../{ISSUE_DATE:%Y/%m/%d}/en/" in hrefs and "en.xml" in hrefs
+    assert not any("://" in h for h in hrefs)
+    # publish --base-url gives the absolute links and the sitemap
+    r = run_cli("publish", "--force", "--output", str(out), "--base-url", "https://x.example/w")
+    assert r.returncode == 0 and "warning" not in r.stderr
+    assert "<loc>https://x.example/w/2026/11/23/en/</loc>" in (
+        site / "sitemap.xml").read_text("utf-8")
+
+
+def test_a_workspace_overrides_the_site_templates(out, tmp_path):
+
+    ws = tmp_path / "templates"
+    (ws / "site").mkdir(parents=True)
+    (ws / "site" / "site.css").write_text("body { color: #123456; }\n", encoding="utf-8")
+    (ws / "site" / "home.html.j2").write_text(
+        '{% extends "site/base.html.j2" %}{% block main %}<h1>{{ _("Home") }}: '
+        "{{ latest.digest.headline }}</h1>{% endblock %}", encoding="utf-8")
+    cfg = site_config(out)
+    cfg = replace(cfg, paths=replace(cfg.paths, templates=str(ws)))
+    assert cfg.content.file("templates", "site/archive.html.j2").is_relative_to(PROJECT_ROOT)
+    site = build_site(cfg, force=True)
+    assert (site / "site.css").read_text() == "body { color: #123456; }\n"
+    assert "<h1>首頁: 總經流動性週報 · 2026年11月23日 · 中性</h1>" in (
+        site / "zh-Hant" / "index.html").read_text("utf-8")
+    assert "<caption" in (site / "archive.html").read_text("utf-8")  # built-in, not overridden
+
+
+# ---------------------------------------------------------------- accessibility
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_site_pages_pass_axe_and_fit(site, server, width, scheme):
+    """axe-core (serious and critical) on the home and archive pages in every language and
+    on the site bar of an edition, at a phone's and a desktop's width, light and dark.
+    Screenshots go to test-artifacts/."""
+    from a11y import rules_run, violations
+
+    from tests.test_html_browser import ARTIFACTS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=need("chromium"), args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        page = ctx.new_page()
+        page.set_content('<html lang="en"><body><p style="color:#bbb;background:#fff">faint'
+                         '</p><img src="x.png"></body></html>')  # axe does see problems
+        assert {v.split()[1].rstrip(":") for v in violations(page)} >= {"color-contrast",
+                                                                         "image-alt"}
+        targets = [(f"{lang}/{name}", None) for lang in LANGUAGES
+                   for name in ("index.html", "archive.html")]
+        targets.append((f"{ISSUE_DATE:%Y/%m/%d}/zh-Hant/index.html", ".site-bar"))
+        for path, context in targets:
+            page.goto(f"{server}/{path}", wait_until="load")
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            if scroll > inner:
+                problems.append(f"{path}: scrolls sideways ({scroll} > {inner})")
+            assert rules_run(page) > 10
+            problems += [f"{path}: {v}" for v in violations(page, context)]
+            if context is None:
+                name = path.replace("/", "-").removesuffix(".html")
+                page.screenshot(path=str(ARTIFACTS / f"site-{name}-{width}-{scheme}.png"),
+                                full_page=True)
+        # keyboard: the first Tab reaches the skip link, and it leads to the content
+        page.goto(f"{server}/en/index.html", wait_until="load")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        browser.close()
+    assert not problems, "\n".join(problems)

@@ -7,7 +7,7 @@ catalogs/scorecards.toml) they amount to, so 30 bp and $120 bn can be compared.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reportgen.signals.base import Signal
@@ -41,6 +41,9 @@ class Changes:
     previous_date: str
     flips: tuple[Flip, ...]
     moves: tuple[Move, ...]
+    # Each signal's value in the issue compared with (same unit only), so a reader of
+    # signals.json (the e-mail) can give any number's change since then.
+    previous: dict[str, float] = field(default_factory=dict)
 
 
 def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
@@ -54,6 +57,7 @@ def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
     """
     by_signal = notable.get("signal", {})
     flips, moves = [], []
+    previous_values: dict[str, float] = {}
     for sid, sig in current.items():
         old = previous.get(sid)
         if old is None:
@@ -63,6 +67,9 @@ def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
                 and not {before_state, after_state} <= IGNORED_STATES):
             flips.append(Flip(sid, before_state, after_state))
         before = old.get("value")
+        if (isinstance(before, int | float) and math.isfinite(before)
+                and old.get("unit") == sig.unit):
+            previous_values[sid] = float(before)
         scale = by_signal.get(sid, notable.get(sig.unit))
         if (sig.ok and before is not None and math.isfinite(before) and scale
                 and old.get("unit") == sig.unit):
@@ -70,4 +77,5 @@ def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
             if size >= 1.0:
                 moves.append(Move(sid, sig.unit, float(before), float(sig.value), size))
     moves.sort(key=lambda m: -m.size)
-    return Changes(basis, previous_date, tuple(flips), tuple(moves[:max_moves]))
+    return Changes(basis, previous_date, tuple(flips), tuple(moves[:max_moves]),
+                   previous_values)

@@ -1,18 +1,23 @@
 """The data commands: `fetch`, `import`, `indicators` and `doctor`.
 
-They print for people and return the exit code: 0 when all is well, 1 when a series failed
-(the store keeps what it had; that includes an id the source no longer has), 2 when input
-must be fixed (an id not in the catalog, a bad file, a rejected key).
+They print for people (or, with `as_json`, one JSON document on stdout for scripts) and
+return the exit code: 0 when all is well, 1 when a series failed (the store keeps what it
+had; that includes an id the source no longer has), 2 when input must be fixed (an id not
+in the catalog, a bad file, a rejected key). Problems go to stderr, always.
 """
 
 from __future__ import annotations
 
 import ctypes.util
 import datetime as dt
+import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +44,8 @@ def _summary(report: FetchReport) -> list[str]:
     return lines
 
 
-def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
+def fetch_command(config: Config, series: list[str] | None, quiet: bool,
+                  as_json: bool = False) -> int:
     catalog = load_catalog(config.content)
     unknown = [s for s in series or [] if s not in catalog.indicators]
     if unknown:
@@ -47,14 +53,29 @@ def fetch_command(config: Config, series: list[str] | None, quiet: bool) -> int:
     with open_store(config, catalog) as store:
         fetcher = Fetcher(config, catalog, store, Services.from_config(config), source_today())
         report = fetcher.run(set(series) if series else None)
-    if not quiet:
+    if as_json:
+        print_json({"seconds": round(report.seconds, 3), "written": report.written,
+                    "unchanged": sorted(report.unchanged),
+                    "failed": {sid: {"kind": report.kinds.get(sid, "failed"), "message": msg}
+                               for sid, msg in sorted(report.failed.items())},
+                    "errors": report.errors, "absent": sorted(report.absent),
+                    "skipped": report.skipped, "requests": report.requests})
+    elif not quiet:
         print("\n".join(_summary(report)))
     for name, message in sorted(report.failed.items()):
-        print(f"reportgen: warning: {name} failed ({report.kinds.get(name, 'failed')}): "
-              f"{message}")
+        warn(f"{name} failed ({report.kinds.get(name, 'failed')}): {message}")
     for message in report.errors.values():
-        print(f"reportgen: error: {message}")
+        print(f"reportgen: error: {message}", file=sys.stderr)
     return 2 if report.errors else 1 if report.failed else 0
+
+
+def print_json(payload: Any) -> None:
+    """One JSON document on stdout: what --json promises scripts."""
+    print(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+
+
+def warn(message: str) -> None:
+    print(f"reportgen: warning: {message}", file=sys.stderr)
 
 
 def import_command(config: Config, files: list[Path], series: str | None = None) -> int:
@@ -79,7 +100,7 @@ def import_command(config: Config, files: list[Path], series: str | None = None)
                 written = store.merge_latest(sid, "import", values, today, record,
                                              window_start=values.index[0].date())
             except ReportgenError as exc:
-                print(f"reportgen: error: {exc}")
+                print(f"reportgen: error: {exc}", file=sys.stderr)
                 status = 2
                 continue
             print(f"{path}: {sid}, {len(values)} observations "
@@ -88,11 +109,35 @@ def import_command(config: Config, files: list[Path], series: str | None = None)
     return status
 
 
-def indicators_command(config: Config) -> int:
+INDICATOR_COLUMNS = (("series", 19), ("source", 11), ("frequency", 11), ("last_obs", 12),
+                     ("fetched", 18), ("status", 0))
+
+
+def indicators_command(config: Config, as_json: bool = False) -> int:
+    rows = indicator_rows(config)
+    if as_json:
+        print_json(rows)
+        return 0
+    print("".join(f"{name.replace('_', ' '):<{width}}" if width else name.replace("_", " ")
+                  for name, width in INDICATOR_COLUMNS))
+    for row in rows:
+        print("".join(f"{row[name] or '-':<{width}}" if width else row[name]
+                      for name, width in INDICATOR_COLUMNS))
+    return 0
+
+
+def indicator_rows(config: Config) -> list[dict[str, Any]]:
+    """Every catalog series and SEC filer: last observation, last fetch, and its status
+    (ok, sample, STALE..., never fetched, or why a user file is not loaded)."""
     catalog = load_catalog(config.content)
     today = source_today()
-    header = f"{'series':<19}{'source':<11}{'frequency':<11}{'last obs':<12}{'fetched':<18}status"
-    print(header)
+    rows = []
+
+    def row(sid: str, source: str, frequency: str, last: str | None, fetched: str | None,
+            status: str, ok: bool) -> None:
+        rows.append({"series": sid, "source": source, "frequency": frequency,
+                     "last_obs": last, "fetched": fetched, "status": status, "ok": ok})
+
     with open_store(config, catalog) as store:
         for sid, ind in catalog.indicators.items():
             state = store.state(sid)
@@ -103,10 +148,10 @@ def indicators_command(config: Config) -> int:
                 if ind.source == "csv":
                     present = ind.path and config.path(ind.path).is_file()
                     note = "file present, not loaded yet" if present else f"no file {ind.path}"
-                print(f"{sid:<19}{ind.source:<11}{ind.frequency:<11}{'-':<12}{'-':<18}{note}")
+                row(sid, ind.source, ind.frequency, None, None, note, False)
                 continue
             fetched = state.last_success.strftime("%Y-%m-%d %H:%M") if state.last_success \
-                else "-"
+                else None
             age = (today - state.last_success.date()).days if state.last_success else None
             stale = state.last_error or age is None or age > config.data.stale_after_days
             note = ("STALE: " + (f"{state.failure or 'failed'}: {state.last_error[:70]}"
@@ -114,9 +159,9 @@ def indicators_command(config: Config) -> int:
                     ) if stale else "ok"
             if state.sample:
                 note = "sample"
-            print(f"{sid:<19}{state.source:<11}{ind.frequency:<11}"
-                  f"{state.last_date.isoformat() if state.last_date else '-':<12}"
-                  f"{fetched:<18}{note}")
+            row(sid, state.source, ind.frequency,
+                state.last_date.isoformat() if state.last_date else None, fetched, note,
+                not stale)
         filings = store.filings(today)
         for company in catalog.companies.values():
             sid = filer_id(company.id)
@@ -124,7 +169,7 @@ def indicators_command(config: Config) -> int:
             last = filings[filings["company"] == company.id]["end"].max()
             if state is None or state.last_success is None:
                 note = "never fetched" if state is None else f"STALE: {state.last_error[:70]}"
-                print(f"{sid:<19}{'sec':<11}{'quarterly':<11}{'-':<12}{'-':<18}{note}")
+                row(sid, "sec", "quarterly", None, None, note, False)
                 continue
             age = (today - state.last_success.date()).days
             stale = state.last_error or age > config.data.stale_after_days
@@ -132,25 +177,35 @@ def indicators_command(config: Config) -> int:
                                  else f"last fetched {age} days ago")) if stale else "ok"
             if state.sample:
                 note = "sample"
-            shown = "-" if pd.isna(last) else last.date().isoformat()
-            print(f"{sid:<19}{state.source:<11}{'quarterly':<11}{shown:<12}"
-                  f"{state.last_success.strftime('%Y-%m-%d %H:%M'):<18}{note}")
-    return 0
+            row(sid, state.source, "quarterly", None if pd.isna(last) else
+                last.date().isoformat(), state.last_success.strftime("%Y-%m-%d %H:%M"), note,
+                not stale)
+    return rows
 
 
-def _check(ok: bool, what: str, detail: str) -> bool:
-    print(f"{'ok  ' if ok else 'FAIL'}  {what}: {detail}")
-    return ok
+@dataclass
+class Checks:
+    """doctor's checks as they run: printed one a line, or kept for --json."""
 
+    as_json: bool = False
+    done: list[dict[str, Any]] = field(default_factory=list)
 
-def _reach(fn: object, what: str, redact: Callable[[str], str]) -> bool:
-    try:
-        fn()  # type: ignore[operator]
-    except HttpStatusError as exc:
-        return _check(False, what, f"HTTP {exc.status}")
-    except ReportgenError as exc:
-        return _check(False, what, redact(str(exc)))
-    return _check(True, what, "answers")
+    def check(self, ok: bool | None, what: str, detail: str) -> bool:
+        """ok None: a note or a skipped check, which passes."""
+        self.done.append({"check": what, "ok": ok, "detail": detail})
+        if not self.as_json:
+            mark = {True: "ok  ", False: "FAIL", None: "note"}[ok]
+            print(f"{mark}  {what}: {detail}")
+        return ok is not False
+
+    def reach(self, fn: object, what: str, redact: Callable[[str], str]) -> bool:
+        try:
+            fn()  # type: ignore[operator]
+        except HttpStatusError as exc:
+            return self.check(False, what, f"HTTP {exc.status}")
+        except ReportgenError as exc:
+            return self.check(False, what, redact(str(exc)))
+        return self.check(True, what, "answers")
 
 
 def _content_origin(config: Config) -> str:
@@ -166,52 +221,63 @@ def _content_origin(config: Config) -> str:
     return text
 
 
-def doctor_command(config: Config) -> int:
-    """Every check prints one line; the exit code says whether all passed."""
-    results = []
+def doctor_command(config: Config, as_json: bool = False) -> int:
+    """Every check prints one line (or, with `as_json`, one JSON document lists them); the
+    exit code says whether all passed."""
+    checks = Checks(as_json)
+    results = [run_checks(config, checks)]
+    results += [c["ok"] is not False for c in checks.done]
+    if as_json:
+        print_json({"ok": all(results), "checks": checks.done})
+    return 0 if all(results) else 1
+
+
+def run_checks(config: Config, checks: Checks) -> bool:
+    check, reach = checks.check, checks.reach
     catalog = load_catalog(config.content)
     try:
         services = Services.from_config(config)
     except ReportgenError as exc:
-        _check(False, "configuration", str(exc))
-        return 1
-    results.append(_check(True, "configuration", str(config.source_file or "defaults")))
-    results.append(_check(True, "content", _content_origin(config)))
+        return check(False, "configuration", str(exc))
+    check(True, "configuration", str(config.source_file or "defaults"))
+    check(True, "content", _content_origin(config))
     shown = services.redact
     if services.fred is not None:
-        results.append(_check(True, "FRED API key", "present (32 characters, not shown)"))
+        check(True, "FRED API key", "present (32 characters, not shown)")
         client = services.fred
-        results.append(_reach(lambda: client.get_series_info("GDP"),
-                              f"FRED API {shown(services.fred_api_url)}", shown))
+        reach(lambda: client.get_series_info("GDP"), f"FRED API {shown(services.fred_api_url)}",
+              shown)
     else:
-        _check(True, "FRED API key", "none: FRED is read from the keyless CSV download, "
-                                     "without vintages")
+        check(True, "FRED API key", "none: FRED is read from the keyless CSV download, "
+                                    "without vintages")
         http = services.fred_http
-        results.append(_reach(lambda: http.get(http.url(services.fred_csv_url, {
+        reach(lambda: http.get(http.url(services.fred_csv_url, {
             "id": "DGS10", "cosd": (source_today() - dt.timedelta(days=10)).isoformat()}),
-            "DGS10"), f"FRED CSV {shown(services.fred_csv_url)}", shown))
+            "DGS10"), f"FRED CSV {shown(services.fred_csv_url)}", shown)
     nyfed = services.nyfed_http
-    results.append(_reach(lambda: nyfed.get(
+    reach(lambda: nyfed.get(
         f"{services.nyfed_url.rstrip('/')}/api/rates/secured/sofr/last/1.json", "SOFR"),
-        f"New York Fed {shown(services.nyfed_url)}", shown))
+        f"New York Fed {shown(services.nyfed_url)}", shown)
     sec = services.sec_http
     if sec is None:
-        print(f"skip  SEC EDGAR: {SEC_SKIPPED}")
+        checks.done.append({"check": "SEC EDGAR", "ok": None, "detail": SEC_SKIPPED})
+        if not checks.as_json:
+            print(f"skip  SEC EDGAR: {SEC_SKIPPED}")
     elif catalog.companies:
         first = next(iter(catalog.companies.values()))
-        results.append(_reach(lambda: sec.get(edgar.concept_url(
+        reach(lambda: sec.get(edgar.concept_url(
             services.sec_url, first.cik, "NetCashProvidedByUsedInOperatingActivities"),
             first.id), f"SEC EDGAR {shown(services.sec_url)} (User-Agent {sec.user_agent!r})",
-            shown))
+            shown)
     fc = shutil.which("fc-list")
     families = subprocess.run([fc, ":", "family"], capture_output=True, text=True,
                               check=False).stdout if fc else ""
     for font in FONTS:
-        results.append(_check(font in families, f"font {font}",
-                              "installed" if font in families else "missing: run make setup"))
+        check(font in families, f"font {font}",
+              "installed" if font in families else "missing: run make setup")
     subset = ctypes.util.find_library("harfbuzz-subset") is not None
-    results.append(_check(subset, "libharfbuzz-subset", "installed" if subset else
-                          "missing: Chinese PDFs take ~15 s longer; run make setup"))
+    check(subset, "libharfbuzz-subset", "installed" if subset else
+          "missing: Chinese PDFs take ~15 s longer; run make setup")
     try:
         with open_store(config, catalog) as store:
             health = store.health()
@@ -220,18 +286,17 @@ def doctor_command(config: Config) -> int:
             failures = store.failures()
         size = config.store_path.stat().st_size / 1e6 if config.store_path.exists() else 0
         when = f", last fetch {last[0][0]}" if last else ", never fetched"
-        results.append(_check(health == "ok", f"store {config.store_path}",
-                              f"{health}, {count} series, {size:.1f} MB{when}"))
+        check(health == "ok", f"store {config.store_path}",
+              f"{health}, {count} series, {size:.1f} MB{when}")
     except ReportgenError as exc:
-        results.append(_check(False, f"store {config.store_path}", str(exc)))
+        check(False, f"store {config.store_path}", str(exc))
         failures = []
     for sid, kind, _message in failures:
         if kind == "retired":
-            results.append(_check(False, f"series {sid}", "the source says it does not exist "
-                                  "(retired, or an unknown id); fix or remove the entry at "
-                                  f"{catalog.where(sid)}"))
+            check(False, f"series {sid}", "the source says it does not exist (retired, or an "
+                  f"unknown id); fix or remove the entry at {catalog.where(sid)}")
     others = [f"{sid} ({kind or 'failed'})" for sid, kind, _ in failures if kind != "retired"]
     if others:
-        print(f"note  last fetch failed, shown as stale: {', '.join(others)}; "
+        check(None, "last fetch failed, shown as stale", f"{', '.join(others)}; "
               "`reportgen indicators` says why")
-    return 0 if all(results) else 1
+    return True

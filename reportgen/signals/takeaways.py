@@ -1,0 +1,131 @@
+"""Key takeaways: the three to five things a reader should know about this week's issue.
+
+Chosen from what signals.json says (so the e-mail, the site and the feeds agree with the
+report), in this order of importance:
+
+    alarm    an alarm signal (catalogs/scorecards.toml `alarm` tables) in its alarm state
+    stance   the macro stance changed
+    relief   an alarm signal left its alarm state
+    failed   series failed to update this run (shown as last stored)
+    loop     a feedback loop changed state, the larger the step the earlier
+    verdict  any other signal changed its verdict
+    move     the largest moves, in "notable moves" (catalogs/scorecards.toml [changes])
+    trend    a trend state flipped (rising / falling / flat)
+    stale    series that stopped updating (their last value is over two releases old)
+
+then, when nothing changed and no alarm is on, a quiet week (`quiet`), and when fewer
+than three came out of all that, the loops that stand at stress or watch (`level`).
+Words are chosen per language elsewhere (reportgen/narrative/digest.py); this module
+decides only what matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MIN_TAKEAWAYS, MAX_TAKEAWAYS = 3, 5
+LOOP_PREFIX = "loop_"
+STANCE = "macro_stance"
+TREND_STATES = frozenset({"rising", "falling", "flat"})
+LEVELS = {"calm": 0, "watch": 1, "stress": 2}  # a loop's states, mildest first
+CHANGES = frozenset({"alarm", "stance", "relief", "loop", "verdict", "move", "trend"})
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A signal state that raises a loop's label, whatever its other inputs say."""
+
+    signal: str
+    states: frozenset[str]
+    level: str  # watch | stress
+
+
+@dataclass(frozen=True)
+class Takeaway:
+    kind: str                 # alarm, stance, relief, failed, loop, verdict, move, ...
+    id: str = ""              # the signal, or "" for failed/stale/quiet
+    before: Any = None        # a state (flips) or a value (moves)
+    after: Any = None
+    unit: str = ""
+    ids: tuple[str, ...] = ()  # the series of a failed/stale takeaway
+
+
+def alarms_from(scorecards: Mapping[str, Any]) -> list[Alarm]:
+    """Every loop's alarm tables, as read from catalogs/scorecards.toml."""
+    found = []
+    for card in scorecards.get("loops", {}).values():
+        for entry in card.get("alarm", []):
+            found.append(Alarm(entry["signal"], frozenset(entry["states"]), entry["at_least"]))
+    return found
+
+
+def select(signals: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Any],
+           alarms: Iterable[Alarm] = (), failed: Iterable[str] = (),
+           stale: Mapping[str, Mapping[str, Any]] | None = None,
+           limit: int = MAX_TAKEAWAYS) -> list[Takeaway]:
+    """The week's takeaways, most important first: at most `limit`, and at least
+    MIN_TAKEAWAYS where the issue has that many things to say (see the module doc)."""
+    flips = {f["id"]: f for f in changes.get("flips", [])}
+    alarms = list(alarms)
+    alarm_ids = {a.signal for a in alarms}
+    picked: list[Takeaway] = []
+
+    def state(sid: str) -> str:
+        return (signals.get(sid) or {}).get("state") or ""
+
+    # 1. Alarms on now, the more severe first; 3. alarms that ended.
+    active = sorted((a for a in alarms if state(a.signal) in a.states),
+                    key=lambda a: -LEVELS.get(a.level, 0))
+    seen_alarm: set[str] = set()
+    for a in active:
+        if a.signal in seen_alarm:
+            continue
+        seen_alarm.add(a.signal)
+        flip = flips.get(a.signal)
+        picked.append(Takeaway("alarm", a.signal, flip["before"] if flip else None,
+                               state(a.signal)))
+    if STANCE in flips:
+        picked.append(Takeaway("stance", STANCE, flips[STANCE]["before"],
+                               flips[STANCE]["after"]))
+    for sid in sorted(alarm_ids - seen_alarm):
+        if sid in flips:
+            picked.append(Takeaway("relief", sid, flips[sid]["before"], flips[sid]["after"]))
+    failed = sorted(set(failed))
+    if failed:
+        picked.append(Takeaway("failed", ids=tuple(failed)))
+    # 5. Loops that changed state: the larger the step, the earlier; worsening first.
+    loop_flips = [f for sid, f in flips.items() if sid.startswith(LOOP_PREFIX)]
+    loop_flips.sort(key=lambda f: (-abs(_step(f)), -_step(f), f["id"]))
+    picked += [Takeaway("loop", f["id"], f["before"], f["after"]) for f in loop_flips]
+    handled = {t.id for t in picked}
+    others = [f for sid, f in flips.items() if sid not in handled
+              and not sid.startswith(LOOP_PREFIX)]
+    picked += [Takeaway("verdict", f["id"], f["before"], f["after"]) for f in others
+               if not {f["before"], f["after"]} <= TREND_STATES]
+    handled = {t.id for t in picked}
+    for m in changes.get("moves", []):  # already ranked by size
+        if m["id"] not in handled:
+            picked.append(Takeaway("move", m["id"], m["before"], m["after"], m.get("unit", "")))
+    handled = {t.id for t in picked}  # a trend flip with a notable move: the move says more
+    picked += [Takeaway("trend", f["id"], f["before"], f["after"]) for f in others
+               if {f["before"], f["after"]} <= TREND_STATES and f["id"] not in handled]
+    old = sorted(sid for sid, entry in (stale or {}).items()
+                 if entry.get("old") and sid not in failed)
+    if old:
+        picked.append(Takeaway("stale", ids=tuple(old)))
+    if not any(t.kind in CHANGES for t in picked):
+        picked.append(Takeaway("quiet"))
+    if len(picked) < MIN_TAKEAWAYS:
+        handled = {t.id for t in picked}
+        standing = sorted((sid for sid in signals if sid.startswith(LOOP_PREFIX)
+                           and sid not in handled and LEVELS.get(state(sid), 0) > 0),
+                          key=lambda sid: (-LEVELS[state(sid)], sid))
+        picked += [Takeaway("level", sid, after=state(sid)) for sid in standing]
+    return picked[:limit]
+
+
+def _step(flip: Mapping[str, Any]) -> int:
+    """How many levels a loop moved: +2 from calm to stress, -1 from watch to calm."""
+    return LEVELS.get(flip["after"], 0) - LEVELS.get(flip["before"], 0)

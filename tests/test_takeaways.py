@@ -1,0 +1,185 @@
+"""Key takeaways: what a week's signals.json says first (pure selection), and the words and
+numbers the e-mail and the site show for it (the digest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reportgen.config import load_config
+from reportgen.signals.takeaways import Alarm, Takeaway, alarms_from, select
+from tests.conftest import SAMPLE_CONFIG, analysis_catalogs
+
+FUNDING = [Alarm("funding_stress", frozenset({"stress"}), "stress"),
+           Alarm("funding_stress", frozenset({"strained"}), "watch")]
+
+
+def sig(state: str = "", value: float | None = None, unit: str = "state") -> dict:
+    return {"state": state, "value": value, "unit": unit}
+
+
+def flip(sid: str, before: str, after: str) -> dict:
+    return {"id": sid, "before": before, "after": after}
+
+
+def move(sid: str, before: float, after: float, size: float, unit: str = "bp") -> dict:
+    return {"id": sid, "before": before, "after": after, "size": size, "unit": unit}
+
+
+# September 2019: repo spikes, the funding alarm goes off and puts private credit in stress,
+# while the stance slips; the largest move is SOFR's gap over the floor.
+SEPT_2019 = {
+    "signals": {"funding_stress": sig("stress"), "macro_stance": sig("cautious_bearish", -0.6),
+                "loop_private_credit": sig("stress", 1.4, "score"),
+                "loop_policy_error": sig("watch", 0.4, "score"),
+                "loop_concentration": sig("calm", -0.2, "score"),
+                "repo_floor": sig("above_floor"), "sofr_minus_iorb_bp": sig("rising", 300, "bp"),
+                "hy_oas_bp": sig("rising", 420, "bp")},
+    "changes": {"flips": [flip("loop_policy_error", "calm", "watch"),
+                          flip("sofr_minus_iorb_bp", "flat", "rising"),
+                          flip("funding_stress", "calm", "stress"),
+                          flip("loop_private_credit", "calm", "stress"),
+                          flip("repo_floor", "below_floor", "above_floor"),
+                          flip("macro_stance", "neutral", "cautious_bearish")],
+                "moves": [move("sofr_minus_iorb_bp", 5, 300, 29.5),
+                          move("loop_private_credit", -0.1, 1.4, 3.0, "score"),
+                          move("hy_oas_bp", 380, 420, 1.3)]},
+}
+
+
+def test_an_alarm_week_leads_with_the_alarm_then_the_stance_then_the_loops():
+    picked = select(SEPT_2019["signals"], SEPT_2019["changes"], FUNDING)
+    assert [(t.kind, t.id) for t in picked] == [
+        ("alarm", "funding_stress"), ("stance", "macro_stance"),
+        ("loop", "loop_private_credit"),   # two steps, calm to stress, before one step
+        ("loop", "loop_policy_error"), ("verdict", "repo_floor")]
+    assert picked[0] == Takeaway("alarm", "funding_stress", "calm", "stress")
+    # a move of a signal already named by a flip is not repeated; five at most
+    assert len(picked) == 5 and "move" not in {t.kind for t in picked}
+
+
+def test_moves_come_before_trend_flips_and_failed_series_before_loops():
+    changes = {"flips": [flip("hy_oas_bp", "flat", "rising"),
+                         flip("loop_k_shape", "watch", "calm")],
+               "moves": [move("sofr_minus_iorb_bp", 5, 40, 3.5), move("hy_oas_bp", 380, 420, 1.3)]}
+    signals = {"hy_oas_bp": sig("rising", 420, "bp"), "loop_k_shape": sig("calm", 0, "score"),
+               "sofr_minus_iorb_bp": sig("rising", 40, "bp"), "funding_stress": sig("calm")}
+    picked = select(signals, changes, FUNDING, failed=["WALCL", "DGS2", "WALCL"])
+    assert [(t.kind, t.id or t.ids) for t in picked] == [
+        ("failed", ("DGS2", "WALCL")), ("loop", "loop_k_shape"),
+        ("move", "sofr_minus_iorb_bp"), ("move", "hy_oas_bp")]  # its trend flip: once
+    changes["moves"] = changes["moves"][:1]
+    assert select(signals, changes, FUNDING)[-1] == Takeaway("trend", "hy_oas_bp", "flat",
+                                                             "rising")
+
+
+def test_a_standing_alarm_and_an_alarm_that_ended():
+    still = select({"funding_stress": sig("strained")}, {"flips": [], "moves": []}, FUNDING)
+    assert still[0] == Takeaway("alarm", "funding_stress", None, "strained")
+    ended = select({"funding_stress": sig("calm")},
+                   {"flips": [flip("funding_stress", "stress", "calm")]}, FUNDING)
+    assert ended[0] == Takeaway("relief", "funding_stress", "stress", "calm")
+
+
+def test_a_quiet_week_still_says_three_things_where_it_can():
+    signals = {"loop_ai_leverage": sig("stress", 1.2, "score"),
+               "loop_k_shape": sig("watch", 0.6, "score"),
+               "loop_policy_error": sig("calm", 0.1, "score"),
+               "GDPC1_gone": sig("", 1.0, "index")}
+    stale = {"GOLD": {"old": True}, "WALCL": {"old": False}}
+    picked = select(signals, {"flips": [], "moves": []}, FUNDING, stale=stale)
+    assert [(t.kind, t.id or t.ids) for t in picked] == [
+        ("stale", ("GOLD",)), ("quiet", ()), ("level", "loop_ai_leverage"),
+        ("level", "loop_k_shape")]
+    calm = select({"loop_k_shape": sig("calm", 0, "score")}, {}, FUNDING)
+    assert calm == [Takeaway("quiet")]
+
+
+def test_the_alarms_come_from_the_scorecards_catalog():
+    alarms = alarms_from(analysis_catalogs()["scorecards"])
+    assert {(a.signal, a.level) for a in alarms} >= {("funding_stress", "stress"),
+                                                     ("funding_stress", "watch")}
+    assert all(a.states for a in alarms)
+
+
+# ------------------------------------------------------------------- the digest
+
+@pytest.fixture(scope="module")
+def content():
+    from reportgen.pipeline import load_content
+
+    return load_content(load_config(SAMPLE_CONFIG), ["en", "zh-Hant"])
+
+
+def payload() -> dict:
+    return {
+        "issue_date": "2019-09-23", "data_as_of": "2019-09-20", "sample": False,
+        "failed": [], "stale": {},
+        "signals": {
+            "macro_stance": {"value": -0.6, "unit": "score", "state": "cautious_bearish",
+                             "date": "2019-09-23", "inputs": []},
+            "funding_stress": {"value": None, "unit": "state", "state": "stress",
+                               "date": "2019-09-17", "inputs": ["SOFR"]},
+            "effr_pct": {"value": 2.30, "unit": "percent", "state": "rising",
+                         "date": "2019-09-17", "inputs": ["EFFR"]},
+            "hy_oas_bp": {"value": 412.0, "unit": "bp", "state": "flat",
+                          "date": "2019-09-20", "inputs": ["BAMLH0A0HYM2"]},
+            "core_pce_yoy_pct": {"value": 1.8, "unit": "percent", "state": "flat",
+                                 "date": "2019-08-01", "inputs": ["PCEPILFE"]},
+            "reserves_usd_bn": {"value": 1390.0, "unit": "usd_bn", "state": "falling",
+                                "date": "2019-09-18", "inputs": ["WRESBAL"]},
+            "loop_private_credit": {"value": 1.4, "unit": "score", "state": "stress",
+                                    "date": "2019-09-23", "inputs": []},
+        },
+        "changes": {"basis": "previous_issue", "previous_date": "2019-09-16",
+                    "flips": [flip("funding_stress", "calm", "stress")],
+                    "moves": [],
+                    "previous": {"effr_pct": 2.14, "hy_oas_bp": 411.0,
+                                 "core_pce_yoy_pct": 1.8, "reserves_usd_bn": 1450.0}},
+    }
+
+
+def test_digest_words_and_key_numbers_with_their_weekly_change(content):
+    from reportgen.narrative.digest import digest
+
+    d = digest(payload(), content, "en", "Macro Liquidity Weekly", "s4_reserves")
+    assert d.headline == "Macro Liquidity Weekly · 23 Sep 2019 · Cautiously bearish"
+    assert [(b.text, b.tone) for b in d.takeaways] == [
+        ("Funding markets: from Calm to Stress", "stress"),
+        ("Private credit and funding liquidity: Stress", "stress")]  # fewer than three
+    numbers = {k.title: k for k in d.numbers}
+    effr = numbers["Effective fed funds rate"]  # a rate: its change in basis points
+    assert (effr.value, effr.change, effr.direction) == ("2.30%", "+16 bp", "up")
+    hy = numbers["High-yield spread"]  # 1 bp, inside its flat band of 10 bp
+    assert (hy.change, hy.direction) == ("unchanged", "flat")
+    assert (numbers["Core PCE inflation, year on year"].change,
+            numbers["Core PCE inflation, year on year"].observed) == ("unchanged", "Aug 2019")
+    reserves = numbers["Reserve balances"]
+    assert (reserves.change, reserves.direction) == ("\u2212$60 bn", "down")
+    assert d.previous_date_text == "16 Sep 2019"
+    assert [(r.name, r.tone) for r in d.loops] == [("Private credit and funding liquidity",
+                                                    "stress")]
+    assert d.chart is not None and d.chart.file == "s4_reserves.email.png"
+    assert d.chart.alt.startswith("Reserves and the reverse-repo buffer. Reserve balances: "
+                                  "$1.39 tn on 18 Sep 2019.")
+    assert d.chart.legend[0] == ("Reserve balances", "#0072B2", "line")
+
+    zh = digest(payload(), content, "zh-Hant", "Macro Liquidity Weekly")
+    assert zh.headline == "總經流動性週報 · 2019年9月23日 · 審慎偏空"
+    assert zh.takeaways[0].text.startswith("資金市場：由")
+    assert {k.title: k.change for k in zh.numbers}["有效聯邦基金利率"] == "+16個基點"
+
+
+def test_a_first_issue_without_earlier_values_shows_no_change(content):
+    from reportgen.narrative.digest import digest
+
+    p = payload()
+    p["changes"] = {"basis": "recomputed", "previous_date": "2019-09-16", "flips": [],
+                    "moves": []}
+    d = digest(p, content, "en", "Macro Liquidity Weekly")
+    assert all(k.change == "" and k.direction == "" for k in d.numbers)
+    assert d.chart is None and d.takeaways  # the standing alarm still leads
+    assert d.takeaways[0].text == "Funding markets: still stress" or "still" in \
+        d.takeaways[0].text
+    assert dt.date(2019, 9, 23) == d.date
