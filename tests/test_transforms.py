@@ -107,3 +107,18 @@ def test_regular_calendar_is_resample_without_its_cost(freq, how):
         expected = getattr(s.resample(freq), how)()
         pd.testing.assert_series_equal(regular(s, freq, how), expected, check_freq=False,
                                        check_names=False, check_index_type=False)
+
+
+def test_window_return_and_drawdown_read_the_window_as_known_at_its_ends():
+    """From the last value on or before the start to the last on or before the end; the
+    deepest fall from any high since the start; NaN when the window is not covered."""
+    window_return, window_drawdown = tf.window_return, tf.window_drawdown
+    s = pd.Series([100.0, 120.0, 90.0, 0.0, 108.0, 99.0],
+                  index=pd.to_datetime(["2020-01-01", "2020-01-10", "2020-01-20",
+                                        "2020-01-25", "2020-02-01", "2020-02-10"]))
+    start, end = pd.Timestamp("2020-01-05"), pd.Timestamp("2020-02-05")
+    assert window_return(s, start, end) == pytest.approx(8.0)  # 100 -> 108; 0 is no price
+    assert window_drawdown(s, start, end) == pytest.approx(-25.0)  # 120 -> 90
+    assert window_return(s, pd.Timestamp("2020-01-10"), end) == pytest.approx(-10.0)
+    assert np.isnan(window_return(s, start, pd.Timestamp("2020-03-01")))  # still under way
+    assert np.isnan(window_drawdown(s, pd.Timestamp("2019-12-01"), end))  # starts before data

@@ -107,24 +107,31 @@ def window_return(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float
     """Percent change from the last value on or before `start` to the last on or before
     `end`; NaN unless the series covers the whole window (a value at or before the start,
     and one on or after the end, so an episode still under way is not scored)."""
-    s = clean(s)
-    s = s[s > 0]
-    if s.empty or s.index[0] > start or s.index[-1] < end:
-        return float("nan")
-    first, last = asof_value(s, start), asof_value(s, end)
-    return 100.0 * (last / first - 1.0)
+    window = _window(s, start, end)
+    return float("nan") if window is None else 100.0 * (window[-1] / window[0] - 1.0)
 
 
 def window_drawdown(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
     """The deepest fall (percent, negative) from the start of a window or any later high
     within it, to a later low within it; NaN unless the series covers the window."""
-    s = clean(s)
-    s = s[s > 0]
-    if s.empty or s.index[0] > start or s.index[-1] < end:
+    window = _window(s, start, end)
+    if window is None:
         return float("nan")
-    inside = pd.concat([pd.Series([asof_value(s, start)], index=[start]),
-                        s[(s.index > start) & (s.index <= end)]])
-    return float(min(0.0, (100.0 * (inside / inside.cummax() - 1.0)).min()))
+    return float(min(0.0, (100.0 * (window / np.maximum.accumulate(window) - 1.0)).min()))
+
+
+def _window(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
+    """The positive values from the last on or before `start` to the last on or before
+    `end`, or None unless the series covers the window (arrays: episodes ask this for
+    every asset, episode and week of a backtest)."""
+    s = clean(s)
+    values = s.to_numpy()
+    s = s[values > 0]
+    if s.empty or s.index[0] > start or s.index[-1] < end:
+        return None
+    first = s.index.searchsorted(start, side="right") - 1
+    last = s.index.searchsorted(end, side="right") - 1
+    return s.to_numpy()[first:last + 1]
 
 
 def share_beyond(s: pd.Series, value: float | None = None) -> tuple[float, float]:
