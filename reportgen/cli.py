@@ -66,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="if any series fails to fetch, write nothing and exit 6 (by default "
                           "the issue is written without it, marked stale, and run exits 0)")
+    run.add_argument("--section", action="append", default=None, dest="sections",
+                     help="a meeting edition instead of the issue: only this section (1..8, "
+                          "conclusion, or an id; repeatable), its HTML, PDF and chart pack, "
+                          "in <output>/meetings/YYYY-MM-DD-<sections>/")
+    run.add_argument("--no-cache", action="store_true",
+                     help="make everything anew: neither read nor write the build cache")
 
     fetch = sub.add_parser("fetch", help="bring the data store up to date (no report)")
     fetch.add_argument("--series", type=_list, default=None,
@@ -155,23 +161,43 @@ def _human(n: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from reportgen.pipeline import build
+    from reportgen.replay import replay
     from reportgen.scheduler import run_lock
 
     config = with_overrides(load_config(args.config), languages=args.lang,
                             formats=args.formats, workers=args.workers,
                             page_size=args.page_size, output_dir=args.output,
-                            pdf_charts=args.pdf_charts)
+                            pdf_charts=args.pdf_charts, cache_mb=0 if args.no_cache else None)
     issue_date = args.date or args.as_of or dt.date.today()
-    console = Console(stderr=True, quiet=args.quiet)
-    with (run_lock(config.output_dir, wait=not args.no_wait,
-                   timeout=config.schedule.lock_timeout),
-          console.status("Starting", spinner="dots") as status):
-        result = build(config, issue_date, progress=lambda msg: status.update(msg),
-                       as_of=args.as_of, fetch=not (args.offline or args.as_of),
-                       strict=args.strict)
+    fetch = not (args.offline or args.as_of)
+    sections = tuple(args.sections) if args.sections else None
+    with run_lock(config.output_dir, wait=not args.no_wait,
+                  timeout=config.schedule.lock_timeout):
+        # An unchanged build is published again from the cache before anything heavy is
+        # even imported; otherwise the full build (which skips that check).
+        result = replay(config, issue_date, args.as_of, args.strict, sections, fetch)
+        if result is None:
+            from reportgen import parallel
+
+            if config.report.workers > 1:  # the workers' imports overlap ours from here
+                parallel.start(["charts", *(["pdf"] if "pdf" in config.report.formats
+                                            else [])])
+            from rich.console import Console
+
+            from reportgen.pipeline import build
+
+            console = Console(stderr=True, quiet=args.quiet)
+            with console.status("Starting", spinner="dots") as status:
+                result = build(config, issue_date, progress=lambda msg: status.update(msg),
+                               as_of=args.as_of, fetch=fetch, strict=args.strict,
+                               sections=list(sections) if sections else None,
+                               replay_first=False)
+    return _summary(args, result, "Meeting edition" if sections else "Issue")
+
+
+def _summary(args: argparse.Namespace, result: object, what: str) -> int:
+    from rich.console import Console
+
     out = Console()
     if result.fallback:  # said even with --quiet: nobody should mistake this for real data
         out.print(f"[bold red]WARNING: {result.fallback}. It will not be e-mailed or "
@@ -195,16 +221,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         out.print(f"[yellow]{len(stale)} series could not be updated or have stopped "
                   f"updating, and are marked in the report: {', '.join(stale[:10])}"
                   f"{' ...' if len(stale) > 10 else ''}[/]")
-    out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
+    out.print(f"{what} {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
     for f in shown:
         out.print(f"  {f.name:<40} {_human(f.stat().st_size):>9}")
-    charts = [f for f in result.files if f.parent.name == "charts"]
-    if charts:
-        size = sum(f.stat().st_size for f in charts)
-        out.print(f"  {'charts/ (' + str(len(charts)) + ' SVG files)':<40} {_human(size):>9}")
+    for folder in sorted({f.parent for f in result.files if f.parent != result.folder}):
+        group = [f for f in result.files if f.parent == folder]
+        size = sum(f.stat().st_size for f in group)
+        kinds = "/".join(sorted({f.suffix[1:].upper() for f in group}))
+        label = f"{folder.name}/ ({len(group)} {kinds} files)"
+        out.print(f"  {label:<40} {_human(size):>9}")
     as_of = result.data_as_of.isoformat() if result.data_as_of else "no data"
-    out.print(f"Data as of {as_of}; took {result.seconds:.1f} s")
+    replayed = "build" in result.cache.get("hits", {})
+    out.print(f"Data as of {as_of}; took {result.seconds:.1f} s"
+              + (" (unchanged: the earlier build, from the cache)" if replayed else ""))
     return 0
 
 

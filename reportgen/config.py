@@ -57,6 +57,10 @@ class ReportConfig:
     output_dir: str = _opt("output", "Where dated issue folders are written (relative to config).")
     workers: int = _opt(2, "Processes used to draw charts and lay out PDFs (1 = no pool).",
                         minimum=1)
+    cache_mb: int = _opt(500, "Size bound of the build cache (charts, PDFs, analyses) in MB; "
+                         "0 switches it off. Least recently used entries go first.", minimum=0)
+    cache_dir: str = _opt("", "Where the build cache lives (relative to config); empty: "
+                          ".cache in the output folder.")
 
 
 @dataclass(frozen=True)
@@ -335,7 +339,8 @@ def _load_file(path: Path | None) -> Config:
 
 # Command-line flag that sets each [report] option, for error messages.
 FLAGS = {"languages": "--lang", "formats": "--format", "output_dir": "--output",
-         "page_size": "--page-size", "workers": "--workers", "pdf_charts": "--pdf-charts"}
+         "page_size": "--page-size", "workers": "--workers", "pdf_charts": "--pdf-charts",
+         "cache_mb": "--no-cache"}
 
 
 def with_overrides(config: Config, **report_overrides: Any) -> Config:

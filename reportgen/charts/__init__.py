@@ -1,0 +1,179 @@
+"""Charts: plan the chart definitions (sections' charts.toml) into drawing jobs.
+
+Words live in the HTML caption and legend, not in the image, so a chart is drawn once and
+shared by every language. Only charts that need words inside the picture (the radar's
+spoke names) are drawn once per language.
+
+Three parts: this module holds the specs, kinds, house style and the job records (light
+enough for any process to import); `reportgen.charts.plan` turns the analysis into jobs in
+the build's own process (pandas: cut, thin, tabulate); `reportgen.charts.draw` draws them
+with matplotlib in warm worker processes. Jobs carry plain numpy arrays, and each has a
+cache key made of exactly what its picture depends on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reportgen import cache, fingerprint
+from reportgen.content import ContentPaths, as_content, read_toml
+from reportgen.errors import CatalogError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+WIDTH_IN, HEIGHT_IN = 6.9, 2.75
+SVG_DPI = 100  # figure.dpi of the house style: one SVG "pixel" is 1/100 inch
+PACK_SIZE_IN, PACK_DPI = (13.333, 7.5), 150  # 16:9, 2000 x 1125 px as PNG
+RASTER_DPI = 200
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    id: str
+    section: str
+    kind: str
+    title: str
+    subtitle: str
+    units: str
+    series: tuple[dict[str, Any], ...]
+    since: str = "-8y"
+    right_units: str | None = None
+    hlines: tuple[dict[str, Any], ...] = ()
+    shade: tuple[str, ...] = ()
+    recessions: bool = False
+    optional: bool = False
+    rebase: bool = False
+    smooth: str | None = None
+    table: str | None = None
+    spokes: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def localized(self) -> bool:
+        """True when the picture itself carries words (drawn once per language)."""
+        return KINDS[self.kind].localized
+
+    @property
+    def drawing(self) -> tuple[Any, ...]:
+        """What the picture depends on (its title and subtitle are HTML, not pixels)."""
+        return (self.kind, self.units, self.series, self.since, self.right_units,
+                self.hlines, self.shade, self.recessions, self.rebase, self.smooth,
+                self.table, self.spokes)
+
+
+@dataclass(frozen=True)
+class ChartKind:
+    """One kind of chart: its size, whether its picture carries words (then it is drawn
+    once per language instead of once for all), and the CSS class of its picture. How it
+    is drawn is `reportgen.charts.draw.DRAWERS[name]`."""
+
+    name: str
+    size: tuple[float, float] = (WIDTH_IN, HEIGHT_IN)
+    localized: bool = False
+    img_class: str = ""
+
+
+KINDS: dict[str, ChartKind] = {k.name: k for k in (
+    ChartKind("line"),
+    ChartKind("bar_table"),
+    ChartKind("dumbbell_table"),
+    ChartKind("radar_table", size=(WIDTH_IN, 3.6), localized=True, img_class="radar"),
+)}
+
+
+@dataclass(frozen=True)
+class Style:
+    """House style: the matplotlib style file and the palette."""
+
+    mplstyle: Path
+    palette: dict[str, Any]
+
+    def color(self, i: int) -> str:
+        colors = self.palette["series"]
+        return colors[i % len(colors)]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the pictures depend on: the style file's bytes and the palette."""
+        return cache.key(self.mplstyle.read_bytes(), self.palette)
+
+
+@dataclass
+class ChartJob:
+    """Everything one drawing needs, picklable and free of pandas, so it can run in a
+    worker that has only matplotlib loaded."""
+
+    spec: ChartSpec
+    style: Style
+    path: Path
+    start: dt.datetime | None
+    lang: str | None = None
+    # For the meeting chart pack: words drawn into the picture (title, subtitle, footer,
+    # series labels) and the file format. None for report charts, whose words are HTML.
+    pack: dict[str, Any] | None = None
+    # Also save a 200-dpi PNG beside the SVG (for a PDF laid out with raster charts).
+    raster: bool = False
+    # series id -> (dates as datetime64[ns], values as float64), cut and thinned
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    table: Any = None
+    spans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    font_family: list[str] = field(default_factory=list)
+    last_date: dt.date | None = None
+
+    @property
+    def format(self) -> str:
+        return self.pack["format"] if self.pack else "svg"
+
+    @property
+    def outputs(self) -> list[Path]:
+        """The files drawing writes."""
+        return [self.path] + ([self.path.with_suffix(".png")] if self.raster else [])
+
+    def key(self) -> str:
+        """The cache key: the code, the fonts, the house style and everything drawn."""
+        return cache.key("chart", fingerprint.code(), fingerprint.version(),
+                         fingerprint.fonts(), self.style.fingerprint, self.spec.drawing,
+                         self.start, self.lang, self.pack, self.raster, self.series,
+                         self.table, self.spans, self.labels, self.font_family)
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    id: str
+    lang: str | None
+    path: Path
+    last_date: dt.date | None
+
+
+def parse_specs(raw: dict[str, Any], path: Path, section: str) -> list[ChartSpec]:
+    """The [[chart]] tables of one section's charts.toml, checked."""
+    specs, seen = [], set()
+    for i, c in enumerate(raw.get("chart", [])):
+        where = f"{path}: chart #{i + 1} ({c.get('id', '?')})"
+        for key in ("id", "kind", "title", "subtitle", "units", "series"):
+            if key not in c:
+                raise CatalogError(f"{where}: missing key {key!r}")
+        if c["kind"] not in KINDS:
+            raise CatalogError(f"{where}: kind {c['kind']!r}; use one of {', '.join(KINDS)}")
+        if c["id"] in seen:
+            raise CatalogError(f"{where}: duplicate chart id")
+        seen.add(c["id"])
+        try:
+            specs.append(ChartSpec(**{"section": section, **{
+                k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}}))
+        except TypeError as exc:
+            raise CatalogError(f"{where}: {exc}") from None
+    return specs
+
+
+def load_style(source: ContentPaths | Path) -> Style:
+    content = as_content(source, "charts")
+    return Style(mplstyle=content.file("charts", "house.mplstyle"),
+                 palette=read_toml(content.file("charts", "palette.toml")))
+
+
