@@ -201,6 +201,10 @@ class Cache:
         self.hits[kind] = self.hits.get(kind, 0) + 1
         return Entry(k, files, record.get("meta", {}))
 
+    def has(self, kind: str, k: str) -> bool:
+        """An entry exists (unchecked: `get` checks it)."""
+        return self._entry_path(kind, k).is_file()
+
     def get_object(self, kind: str, k: str) -> Any | None:
         entry = self.get(kind, k)
         if entry is None:
@@ -342,6 +346,9 @@ class NoCache(Cache):
     def get(self, kind: str, k: str) -> Entry | None:
         self.misses[kind] = self.misses.get(kind, 0) + 1
         return None
+
+    def has(self, kind: str, k: str) -> bool:
+        return False
 
     def put(self, kind: str, k: str, files: Mapping[str, Path] | None = None,
             meta: Mapping[str, Any] | None = None,

@@ -178,10 +178,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = replay(config, issue_date, args.as_of, args.strict, sections, fetch)
         if result is None:
             from reportgen import parallel
+            from reportgen.replay import duties, warm_start
 
-            if config.report.workers > 1:  # the workers' imports overlap ours from here
-                parallel.start(["charts", *(["pdf"] if "pdf" in config.report.formats
-                                            else [])])
+            if warm_start(config, issue_date, args.as_of, sections):
+                parallel.start(duties(config))  # its imports overlap ours
             from rich.console import Console
 
             from reportgen.pipeline import build

@@ -126,8 +126,8 @@ class Workers:
     will never come dies too.
     """
 
-    def __init__(self, n: int) -> None:
-        self.n = n
+    def __init__(self, n: int, duties: Sequence[str] = ()) -> None:
+        self.n, self.duties = n, list(duties)
         self._pool: Any = None
         self._queue: queue.SimpleQueue[tuple[Any, Any, Task] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -149,6 +149,7 @@ class Workers:
     def _hand_over(self) -> None:
         error = None
         try:
+            start(self.duties)  # unless started already, with what this build needs
             ctx = multiprocessing.get_context("forkserver")
             self._pool = ctx.Pool(self.n, initializer=_worker_init)
         except BaseException as exc:  # handed to every task's get()

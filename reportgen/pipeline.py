@@ -45,12 +45,16 @@ from reportgen.narrative.commentary import load_notes
 from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
 from reportgen.replay import (
     BuildResult,
+    analysis_key,
     cache_for,
+    data_state,
+    duties,
     record,
     replay,
     replayable,
     state_base,
     state_key,
+    warm_start,
 )
 from reportgen.sections import Registry, Section, load_registry, select
 from reportgen.signals.changes import Changes, compare
@@ -201,12 +205,8 @@ def gather_and_analyse(config: Config, content: Content, issue_date: dt.date,
     if live:
         gathered = sources.gather(config, content.catalog, as_of, fetch=fetch,
                                   progress=progress, strict=strict)
-    data = fingerprint.store(config.store_path) if live else "sample"
-    k = cache.key("analysis", fingerprint.code(), fingerprint.version(),
-                  fingerprint.content(config.content, ("sections", "catalogs"),
-                                      fingerprint.analysis_content), data,
-                  fingerprint.config_options(config)["data"], issue_date, as_of,
-                  fingerprint.previous_issue(config.output_dir, issue_date))
+    data = data_state(config)
+    k = analysis_key(config, issue_date, as_of, data)
     found = store.get_object("analysis", k)
     if found is not None:
         if gathered is not None:
@@ -285,7 +285,7 @@ def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot:
     jobs = plan_charts(config, content, analysis, snapshot, content.registry.charts(),
                        chart_dir, raster)
     store = cache_for(config)
-    with parallel.Workers(config.report.workers) as pool:
+    with parallel.Workers(config.report.workers, ["charts"]) as pool:
         work = Work(store, pool)
         for job in jobs:
             work.chart(job)
@@ -552,9 +552,9 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         return now
 
     formats = config.report.formats
-    if config.report.workers > 1:  # the workers' imports overlap ours
-        parallel.start(["charts", *(["pdf"] if "pdf" in formats else [])])
     store = cache_for(config)
+    if warm_start(config, issue_date, as_of if rebuilt else None, asked):
+        parallel.start(duties(config))  # the workers' imports overlap ours
     base = state_base(config, issue_date, None if not rebuilt else as_of, strict, asked)
     progress("Reading catalogs, sections and templates")
     content = load_content(config, config.report.languages, render.SharedBytecode(store))
@@ -576,7 +576,7 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         specs = picked.charts()
         jobs = plan_charts(config, content, analysis, snapshot, specs, staging / "charts",
                            raster)
-        with parallel.Workers(config.report.workers) as pool:
+        with parallel.Workers(config.report.workers, duties(config)) as pool:
             work = Work(store, pool)
             keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
             packs: list[ChartJob] = []
@@ -600,7 +600,9 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
             t = lap("html", t)
             if pdf_jobs:
                 progress("Laying out PDFs")
-            for lang, job in pdf_jobs.items():
+            # the longest first (by their HTML), so the one left alone at the end is short
+            for lang, job in sorted(pdf_jobs.items(),
+                                    key=lambda lj: -lj[1].html_path.stat().st_size):
                 shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
                 work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
                                         fingerprint.fonts(), job.html_path.read_bytes(),
@@ -655,9 +657,9 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
     t0 = time.perf_counter()
     if fmt not in PACK_FORMATS:
         raise ConfigError(f"--format: unknown chart format {fmt!r}; use png or svg")
+    store = cache_for(config)
     if config.report.workers > 1:
         parallel.start(["charts"])
-    store = cache_for(config)
     progress("Reading catalogs, sections and templates")
     content = load_content(config, [lang], render.SharedBytecode(store))
     specs = content.registry.charts()
@@ -676,7 +678,7 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
     try:
         progress("Drawing the chart pack")
         jobs = pack_jobs(content, done.analysis, done.snapshot, specs, lang, fmt, staging)
-        with parallel.Workers(config.report.workers) as pool:
+        with parallel.Workers(config.report.workers, ["charts"]) as pool:
             work = Work(store, pool)
             for job in jobs:
                 work.chart(job)

@@ -77,6 +77,36 @@ def data_state(config: Config) -> str:
     return fingerprint.store(config.store_path)
 
 
+def analysis_key(config: Config, issue_date: dt.date, as_of: dt.date, data: str) -> str:
+    """What the analysis reads: the data, the sections' definitions and compute code, the
+    catalogs, the dates and the earlier issue's signals (not templates or translations)."""
+    return key("analysis", fingerprint.code(), fingerprint.version(),
+               fingerprint.content(config.content, ("sections", "catalogs"),
+                                   fingerprint.analysis_content), data,
+               fingerprint.config_options(config)["data"], issue_date, as_of,
+               fingerprint.previous_issue(config.output_dir, issue_date))
+
+
+def duties(config: Config) -> list[str]:
+    """What the workers of this build will do: draw charts, and lay out PDFs if asked."""
+    return ["charts", *(["pdf"] if "pdf" in config.report.formats else [])]
+
+
+def warm_start(config: Config, issue_date: dt.date, as_of: dt.date | None,
+               sections: tuple[str, ...] | None) -> bool:
+    """Whether to start the workers' fork server at once (its imports then overlap the
+    build's own work): yes when the analysis must be computed (charts will surely be
+    drawn) or when PDFs or a chart pack are asked (the likeliest to be new). An HTML-only
+    build of data already analysed finds its charts in the cache: its workers, if any,
+    start on demand."""
+    if config.report.workers <= 1:
+        return False
+    if sections or "pdf" in config.report.formats:
+        return True
+    k = analysis_key(config, issue_date, as_of or issue_date, data_state(config))
+    return not cache_for(config).has("analysis", k)
+
+
 def state_base(config: Config, issue_date: dt.date, as_of: dt.date | None, strict: bool,
                sections: tuple[str, ...] | None) -> str:
     """Everything the build of `issue_date` reads except the data (which a build's own
