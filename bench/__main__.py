@@ -46,6 +46,9 @@ DATE = "2026-11-23"
 TARGETS = {"cold": 8.0, "unchanged": 1.5, "html_en": 2.5, "meeting": 2.0}
 TARGET_MB, TARGET_PDF_MB = 600.0, 1.5
 CLONES = ("en", "zh-Hant", "zh-Hans")
+# The three again under other (valid) locale codes, for the scaling with languages.
+COPIES = {"en-GB": "en", "zh-Hant-HK": "zh-Hant", "zh-Hans-SG": "zh-Hans", "en-AU": "en",
+          "zh-Hant-MO": "zh-Hant", "zh-Hans-HK": "zh-Hans", "en-CA": "en"}
 
 
 # -------------------------------------------------------------------- measuring a child
@@ -344,15 +347,14 @@ print(t1 - t0, t2 - t1, t3 - t2)
 
 def language_workspace(b: Bench, n: int) -> Path:
     """n languages: the three built-in ones, then copies of them under new codes."""
-    codes = [c if i < 3 else f"{c}-x{i // 3}" for i in range(n) for c in [CLONES[i % 3]]]
+    codes = (list(CLONES) + list(COPIES))[:n]
     ws = b.workspace(f"lang{n}", tuple(codes))
     table = tomllib.loads((PROJECT_ROOT / "locales" / "languages.toml").read_text("utf-8"))
     text = (PROJECT_ROOT / "locales" / "languages.toml").read_text("utf-8")
     for code in codes[3:]:
-        base = code.split("-x")[0]
+        base = COPIES[code]
         entry = dict(table[base], name=f"{table[base]['name']} ({code})")
-        text += f"\n[{code}]\n" + "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n"
-                                          for k, v in entry.items())
+        text += f"\n[{code}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in entry.items())
         po = ws / "locales" / code.replace("-", "_") / "LC_MESSAGES" / "messages.po"
         po.parent.mkdir(parents=True, exist_ok=True)
         source = PROJECT_ROOT / "locales" / base.replace("-", "_") / "LC_MESSAGES" / "messages.po"
@@ -361,6 +363,16 @@ def language_workspace(b: Bench, n: int) -> Path:
                       encoding="utf-8")
     (ws / "locales" / "languages.toml").write_text(text, encoding="utf-8")
     return ws
+
+
+def toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
 
 
 def chart_workspace(b: Bench, n: int) -> Path:
@@ -378,7 +390,7 @@ def chart_workspace(b: Bench, n: int) -> Path:
     out = []
     for i in range(max(0, n - 24)):
         c = dict(lines[i % len(lines)], id=f"bench_{i:03d}")
-        out.append("[[chart]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in c.items()))
+        out.append("[[chart]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in c.items()))
     (folder / "charts.toml").write_text("\n".join(out))
     return ws
 
