@@ -24,6 +24,7 @@ DATA_SOURCES = ("live", "sample")
 # Environment variables that override an option (they win over the file, flags win over
 # them). Secrets live here rather than in a file that may be committed.
 ENV = {
+    "report.cache_dir": "REPORTGEN_CACHE_DIR",
     "data.fred_api_key": "FRED_API_KEY",
     "data.fred_api_url": "REPORTGEN_FRED_API_URL",
     "data.fred_csv_url": "REPORTGEN_FRED_CSV_URL",

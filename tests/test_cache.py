@@ -40,6 +40,15 @@ def merge(store_path: Path, values: dict, seen: dt.datetime = SEEN) -> None:
                                FetchRecord(sid, "import", seen, seen, "ok"))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def private_caches():
+    """Each workspace here has its own cache (in its output folder), not the session's."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("REPORTGEN_CACHE_DIR", raising=False)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A live store holding the sample's series, as if loaded with `reportgen import`."""

