@@ -184,7 +184,7 @@ def forked(fn: Callable[[], R]) -> Callable[[], R]:
     """Start `fn` in a forked copy of this process, now; returns a function that waits
     for its result (or raises its error). For work the build's own process would do next
     but does not need yet: it runs on the other core meanwhile. Inline where fork does
-    not exist."""
+    not exist; and inline again, when asked, if the copy died without an answer."""
     if "fork" not in multiprocessing.get_all_start_methods():
         result = fn()
         return lambda: result
@@ -213,8 +213,8 @@ def forked(fn: Callable[[], R]) -> Callable[[], R]:
         with os.fdopen(read, "rb") as src:
             data = src.read()
         os.waitpid(pid, 0)
-        if not data:
-            raise RuntimeError("a forked computation died without an answer")
+        if not data:  # killed (out of memory, say): do it here after all
+            return fn()
         ok, value = pickle.loads(data)
         if not ok:
             raise value
