@@ -127,10 +127,24 @@ _STORE_QUERIES = (
 )
 
 
+_STORES: dict[tuple, str] = {}
+
+
 def store(path: Path) -> str:
-    """The store's data, read-only; 'absent' when there is no store yet."""
+    """The store's data, read-only; 'absent' when there is no store yet. Remembered while
+    neither the database nor its write-ahead log changes (a build asks more than once)."""
     if not path.is_file():
         return "absent"
+    stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None
+                  for p in (path, Path(f"{path}-wal")))
+    memo = (str(path.resolve()), stamp)
+    if memo not in _STORES:
+        _STORES.clear()
+        _STORES[memo] = _store(path)
+    return _STORES[memo]
+
+
+def _store(path: Path) -> str:
     h = Hasher()
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
