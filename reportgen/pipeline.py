@@ -551,7 +551,6 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         log.debug("stage %s took %.2f s", name, timings[name])
         return now
 
-    formats = config.report.formats
     store = cache_for(config)
     if warm_start(config, issue_date, as_of if rebuilt else None, asked):
         parallel.start(duties(config))  # the workers' imports overlap ours
@@ -571,55 +570,17 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
 
     staging = publish.staging_dir(config.output_dir, issue_date)
     try:
-        progress("Drawing charts")
-        raster = "pdf" in formats and config.report.pdf_charts == "png"
-        specs = picked.charts()
-        jobs = plan_charts(config, content, analysis, snapshot, specs, staging / "charts",
-                           raster)
-        with parallel.Workers(config.report.workers, duties(config)) as pool:
-            work = Work(store, pool)
-            keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
-            packs: list[ChartJob] = []
-            if asked:
-                for lang in content.locales:
-                    packs += pack_jobs(content, analysis, snapshot, specs, lang, "png",
-                                       staging / where.pack_name(lang))
-                for job in packs:
-                    work.chart(job)
-            t = lap("charts", t)
-            progress("Comparing with the last issue")
-            done.finish()  # while the workers draw
-            info = IssueInfo(previous_date=dt.date.fromisoformat(
-                analysis.changes.previous_date), rebuilt=rebuilt, fallback=gathered.fallback)
-            t = lap("changes", t)
-
-            progress("Writing HTML")
-            keep, pdf_jobs = write_editions(config, content, analysis, snapshot,
-                                            charts.drawn(jobs), staging, where, info, store,
-                                            picked.sections)
-            t = lap("html", t)
-            if pdf_jobs:
-                progress("Laying out PDFs")
-            # the longest first (by their HTML), so the one left alone at the end is short
-            for lang, job in sorted(pdf_jobs.items(),
-                                    key=lambda lj: -lj[1].html_path.stat().st_size):
-                shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
-                work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
-                                        fingerprint.fonts(), job.html_path.read_bytes(),
-                                        shown))
-            work.finish()
-            t = lap("pdf", t)
-
+        made = make(config, content, done, picked, where, staging, store, rebuilt, asked,
+                    progress, lap)
+        keep = made.keep
         if not asked:
             publish.write_json(staging / publish.SIGNALS_FILE,
                                signals_payload(analysis, snapshot, where, as_of, gathered))
             keep.add(publish.SIGNALS_FILE)
-        if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
-            keep |= {f"charts/{j.path.name}" for j in jobs}
-        keep |= {p.relative_to(staging).as_posix() for j in packs for p in j.outputs}
         progress("Publishing")
+        t = time.perf_counter()
         files = publish.publish(staging, where.folder, keep)
-        t = lap("publish", t)
+        lap("publish", t)
     except BaseException:
         done.abandon()
         publish.discard(staging)
@@ -627,12 +588,70 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
     result = BuildResult(issue_date, analysis.data_as_of, where.folder, files,
                          time.perf_counter() - t0, analysis.sample, timings, as_of,
                          gathered.fallback, snapshot.stale(), gathered.report,
-                         {"hits": dict(store.hits), "misses": dict(store.misses)}, work.made)
+                         {"hits": dict(store.hits), "misses": dict(store.misses)}, made.count)
     if replayable(config, fetch, as_of if rebuilt else None):
         record(config, state_key(base, done.data_state), where.folder,
                {f.relative_to(where.folder).as_posix(): f for f in files}, result)
     store.trim()
     return result
+
+
+@dataclass
+class Made:
+    """What `make` staged: the files to publish, and how many charts and PDFs it made."""
+
+    keep: set[str]
+    count: dict[str, int]
+
+
+def make(config: Config, content: Content, done: Analysed, picked: Registry,
+         where: Issue | Meeting, staging: Path, store: cache.Cache, rebuilt: bool,
+         asked: tuple[str, ...] | None, progress: Progress,
+         lap: Callable[[str, float], float]) -> Made:
+    """Stage every file of the build: charts (and a meeting's chart pack) queued on the
+    workers first, then "what changed" and the HTML while they draw, then every PDF."""
+    formats = config.report.formats
+    analysis, snapshot = done.analysis, done.snapshot
+    t = time.perf_counter()
+    progress("Drawing charts")
+    raster = "pdf" in formats and config.report.pdf_charts == "png"
+    specs = picked.charts()
+    jobs = plan_charts(config, content, analysis, snapshot, specs, staging / "charts", raster)
+    with parallel.Workers(config.report.workers, duties(config)) as pool:
+        work = Work(store, pool)
+        keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
+        packs: list[ChartJob] = []
+        for lang in (content.locales if asked else ()):
+            packs += pack_jobs(content, analysis, snapshot, specs, lang, "png",
+                               staging / where.pack_name(lang))
+        for job in packs:
+            work.chart(job)
+        t = lap("charts", t)
+
+        progress("Comparing with the last issue")
+        done.finish()  # while the workers draw
+        info = IssueInfo(previous_date=dt.date.fromisoformat(analysis.changes.previous_date),
+                         rebuilt=rebuilt, fallback=done.gathered.fallback)
+        t = lap("changes", t)
+
+        progress("Writing HTML")
+        keep, pdf_jobs = write_editions(config, content, analysis, snapshot,
+                                        charts.drawn(jobs), staging, where, info, store,
+                                        picked.sections)
+        t = lap("html", t)
+        if pdf_jobs:
+            progress("Laying out PDFs")
+        # the longest first (by their HTML), so the one left alone at the end is short
+        for lang, job in sorted(pdf_jobs.items(), key=lambda lj: -lj[1].html_path.stat().st_size):
+            shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
+            work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
+                                    fingerprint.fonts(), job.html_path.read_bytes(), shown))
+        work.finish()
+        lap("pdf", t)
+    if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
+        keep |= {f"charts/{j.path.name}" for j in jobs}
+    keep |= {p.relative_to(staging).as_posix() for j in packs for p in j.outputs}
+    return Made(keep, work.made)
 
 
 def _stale_entry(prov: Any) -> dict[str, Any]:
