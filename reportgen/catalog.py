@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen.content import ContentPaths, as_content
+from reportgen.content import ContentPaths, as_content, read_toml
 from reportgen.errors import CatalogError
 from reportgen.releases import ReleaseCalendar, load_releases
 
@@ -107,18 +106,6 @@ class Catalog:
         except KeyError:
             raise CatalogError(f"series {series_id!r} is not in the indicator catalog; "
                                "add it to catalogs/indicators.toml") from None
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read one content file (catalog, chart definitions, section list) or say what is wrong."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
 
 
 def _indicator(path: Path, sid: str, raw: dict[str, Any], line: int = 0) -> Indicator:

@@ -147,6 +147,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="if any series fails to fetch, write nothing and exit 6 (by default "
                           "the issue is written without it, marked stale, and run exits 0)")
+    run.add_argument("--section", action="append", default=None, dest="sections",
+                     help="a meeting edition instead of the issue: only this section (1..8, "
+                          "conclusion, or an id; repeatable), its HTML, PDF and chart pack, "
+                          "in <output>/meetings/YYYY-MM-DD-<sections>/")
+    run.add_argument("--no-cache", action="store_true",
+                     help="make everything anew: neither read nor write the build cache")
 
     fetch = command("fetch", help="bring the data store up to date (no report)")
     fetch.add_argument("--series", type=_list, default=None,
@@ -242,22 +248,43 @@ def _human(n: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from reportgen.pipeline import build
+    from reportgen.replay import replay
     from reportgen.scheduler import run_lock
 
     config = output_config(with_overrides(
         load_config(args.config), languages=args.lang, formats=args.formats,
         workers=args.workers, page_size=args.page_size, output_dir=args.output,
-        pdf_charts=args.pdf_charts))
+        pdf_charts=args.pdf_charts, cache_mb=0 if args.no_cache else None))
     issue_date, as_of = issue_and_as_of(args)
-    console = Console(stderr=True, quiet=args.quiet or args.json)
-    with (run_lock(config.output_dir, wait=not args.no_wait,
-                   timeout=config.schedule.lock_timeout),
-          console.status("Starting", spinner="dots") as status):
-        result = build(config, issue_date, progress=_progress(status),
-                       as_of=as_of, fetch=not (args.offline or as_of), strict=args.strict)
+    fetch = not (args.offline or as_of)
+    sections = tuple(args.sections) if args.sections else None
+    with run_lock(config.output_dir, wait=not args.no_wait,
+                  timeout=config.schedule.lock_timeout):
+        # An unchanged build is published again from the cache before anything heavy is
+        # even imported; otherwise the full build (which skips that check).
+        result = replay(config, issue_date, as_of, args.strict, sections, fetch)
+        if result is None:
+            from reportgen import parallel
+            from reportgen.replay import duties, warm_start
+
+            if warm_start(config, issue_date, as_of, sections):
+                parallel.start(duties(config))  # its imports overlap ours
+            from rich.console import Console
+
+            from reportgen.pipeline import build
+
+            console = Console(stderr=True, quiet=args.quiet or args.json)
+            with console.status("Starting", spinner="dots") as status:
+                result = build(config, issue_date, progress=_progress(status),
+                               as_of=as_of, fetch=fetch, strict=args.strict,
+                               sections=list(sections) if sections else None,
+                               replay_first=False)
+    return _summary(args, result, "Meeting edition" if sections else "Issue")
+
+
+def _summary(args: argparse.Namespace, result: Any, what: str) -> int:
+    from rich.console import Console
+
     failed = result.fetch.failed if result.fetch is not None else {}
     kinds = result.fetch.kinds if result.fetch is not None else {}
     if args.json:
@@ -271,6 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "sample": result.sample, "fallback": result.fallback,
             "failed": {sid: kinds.get(sid, "failed") for sid in sorted(failed)},
             "stale": sorted(result.stale), "seconds": round(result.seconds, 3),
+            "from_cache": "build" in result.cache.get("hits", {}),
             "files": [{"path": f.relative_to(result.folder).as_posix(),
                        "bytes": f.stat().st_size} for f in result.files]})
         return 0
@@ -295,16 +323,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         out.print(f"[yellow]{len(stale)} series could not be updated or have stopped "
                   f"updating, and are marked in the report: {', '.join(stale[:10])}"
                   f"{' ...' if len(stale) > 10 else ''}[/]")
-    out.print(f"Issue {result.issue_date.isoformat()} written to {result.folder}")
+    out.print(f"{what} {result.issue_date.isoformat()} written to {result.folder}")
     shown = [f for f in result.files if f.suffix in (".pdf", ".html", ".json")]
     for f in shown:
         out.print(f"  {f.name:<40} {_human(f.stat().st_size):>9}")
-    charts = [f for f in result.files if f.parent.name == "charts"]
-    if charts:
-        size = sum(f.stat().st_size for f in charts)
-        out.print(f"  {'charts/ (' + str(len(charts)) + ' pictures)':<40} {_human(size):>9}")
+    for folder in sorted({f.parent for f in result.files if f.parent != result.folder}):
+        group = [f for f in result.files if f.parent == folder]
+        size = sum(f.stat().st_size for f in group)
+        types = "/".join(sorted({f.suffix[1:].upper() for f in group}))
+        label = f"{folder.name}/ ({len(group)} {types} files)"
+        out.print(f"  {label:<40} {_human(size):>9}")
     as_of = result.data_as_of.isoformat() if result.data_as_of else "no data"
-    out.print(f"Data as of {as_of}; took {result.seconds:.1f} s")
+    replayed = "build" in result.cache.get("hits", {})
+    out.print(f"Data as of {as_of}; took {result.seconds:.1f} s"
+              + (" (unchanged: the earlier build, from the cache)" if replayed else ""))
     return 0
 
 

@@ -25,6 +25,7 @@ DATA_SOURCES = ("live", "sample")
 # Environment variables that override an option (they win over the file, flags win over
 # them). Secrets live here rather than in a file that may be committed.
 ENV = {
+    "report.cache_dir": "REPORTGEN_CACHE_DIR",
     "data.fred_api_key": "FRED_API_KEY",
     "data.fred_api_url": "REPORTGEN_FRED_API_URL",
     "data.fred_csv_url": "REPORTGEN_FRED_CSV_URL",
@@ -62,6 +63,10 @@ class ReportConfig:
                         minimum=1)
     max_note_kb: int = _opt(256, "Largest analyst note read, in KB; a larger one is left out "
                             "with a warning (in every language).", minimum=1)
+    cache_mb: int = _opt(500, "Size bound of the build cache (charts, PDFs, analyses) in MB; "
+                         "0 switches it off. Least recently used entries go first.", minimum=0)
+    cache_dir: str = _opt("", "Where the build cache lives (relative to config); empty: "
+                          ".cache in the output folder.")
 
 
 @dataclass(frozen=True)
@@ -389,7 +394,8 @@ def _load_file(path: Path | None) -> Config:
 
 # Command-line flag that sets each [report] option, for error messages.
 FLAGS = {"languages": "--lang", "formats": "--format", "output_dir": "--output",
-         "page_size": "--page-size", "workers": "--workers", "pdf_charts": "--pdf-charts"}
+         "page_size": "--page-size", "workers": "--workers", "pdf_charts": "--pdf-charts",
+         "cache_mb": "--no-cache"}
 
 
 def with_overrides(config: Config, **report_overrides: Any) -> Config:

@@ -12,9 +12,11 @@ A workspace overrides any built-in file by putting a file at the same relative p
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from reportgen.errors import CatalogError
 
@@ -98,3 +100,15 @@ def as_content(source: ContentPaths | Path, kind: str) -> ContentPaths:
     if isinstance(source, ContentPaths):
         return source
     return ContentPaths({kind: Path(source)}, builtin_root())
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read one content file (catalog, chart definitions, section list) or say what is wrong."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML ({exc})") from None

@@ -25,8 +25,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_compact_decimal, format_decimal
 from babel.support import NullTranslations, Translations
 
-from reportgen.catalog import read_toml
-from reportgen.content import ContentPaths, as_content
+from reportgen.content import ContentPaths, as_content, read_toml
 from reportgen.errors import CatalogError, ConfigError, RenderError
 
 DOMAIN = "messages"

@@ -8,6 +8,14 @@
         sent.json                            who has had the e-mail (written by send)
         chart-pack-<lang>/                   slides, written by `reportgen charts`
 
+    output/meetings/2026-11-23-s4/           one meeting edition (`run --section 4`)
+        reportgen-2026-11-23-s4-<lang>.html  the chosen sections alone, web edition
+        reportgen-2026-11-23-s4-<lang>.pdf   and their PDF
+        charts/                              the pictures those editions use
+        chart-pack-<lang>/                   their charts as 16:9 slides, words inside
+
+A meeting edition never goes into the dated issue folder: that holds the issue alone.
+
 Pipeline, publish, the site and e-mail all ask this module, so renaming a file is a
 one-line change.
 """
@@ -24,6 +32,7 @@ SIGNALS_FILE = "signals.json"
 LEDGER_FILE = "sent.json"
 CHARTS_DIR = "charts"
 PACK_PREFIX = "chart-pack-"
+MEETINGS_DIR = "meetings"
 ISSUE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -87,3 +96,36 @@ def issues(output_dir: Path) -> list[Issue]:
     found = [Issue(output_dir, dt.date.fromisoformat(p.name)) for p in output_dir.iterdir()
              if p.is_dir() and ISSUE_DIR.match(p.name) and (p / SIGNALS_FILE).is_file()]
     return sorted(found, key=lambda i: i.date, reverse=True)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The files of a meeting edition: some sections alone, on demand, beside the issues
+    (named like an issue's, with the section ids after the date)."""
+
+    output_dir: Path
+    date: dt.date
+    sections: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.date.isoformat()}-{'-'.join(self.sections)}"
+
+    @property
+    def folder(self) -> Path:
+        return self.output_dir / MEETINGS_DIR / self.name
+
+    def stem(self, lang: str) -> str:
+        return f"{PREFIX}-{self.name}-{lang}"
+
+    def html_name(self, lang: str) -> str:
+        return f"{self.stem(lang)}.html"
+
+    def pdf_name(self, lang: str) -> str:
+        return f"{self.stem(lang)}.pdf"
+
+    def print_name(self, lang: str) -> str:
+        return f".{self.stem(lang)}.print.html"
+
+    def pack_name(self, lang: str) -> str:
+        return f"chart-pack-{lang}"

@@ -1,5 +1,6 @@
 """build(): the whole issue, top to bottom, in named stages.
 
+    replay   -> an unchanged build is published again from the cache (reportgen.replay)
     content  -> catalogs, sections, languages, templates: read and checked before any data
     gather   -> the store brought up to date, and read as known on the as-of date
     analyse  -> every section's compute step, the scorecards, what changed
@@ -10,32 +11,66 @@
 As in a static-site generator, everything is gathered and computed before anything is
 written, and nothing is published until every file exists. Each stage can be called on
 its own (the chart pack and the tests do).
+
+Work is done once: the analysis, each chart and each PDF are kept in the build cache
+(reportgen.cache) under the hash of their inputs, so a rebuild after one series changed
+redraws only the charts that show it and lays out only the editions whose words or
+pictures changed. Charts and PDFs run on warm workers (reportgen.parallel) started as the
+build begins; the HTML is written as soon as the analysis exists (a chart's caption needs
+its data, not its picture) and every PDF is queued right behind the charts, so both
+workers stay busy to the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from reportgen import __version__, backtest, charts, publish, render, signals, sources
+from reportgen import (
+    __version__,
+    backtest,
+    cache,
+    fingerprint,
+    parallel,
+    publish,
+    render,
+    signals,
+    sources,
+)
 from reportgen.catalog import Catalog, load_catalog, read_toml
+from reportgen.charts import ChartJob, ChartSpec, DrawnChart, Style, load_style
+from reportgen.charts import plan as charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError, RenderError
 from reportgen.i18n import Locale, load_locales
-from reportgen.layout import Issue
+from reportgen.layout import Issue, Meeting
 from reportgen.narrative import Narrator, state_word
 from reportgen.narrative.commentary import load_notes
 from reportgen.narrative.digest import EMAIL_CHART
 from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
+from reportgen.replay import (
+    BuildResult,
+    analysis_key,
+    cache_for,
+    data_state,
+    duties,
+    record,
+    replay,
+    replayable,
+    state_base,
+    state_key,
+    warm_start,
+)
 from reportgen.sections import Registry, Section, load_registry, select
 from reportgen.signals.changes import Changes, compare
 from reportgen.signals.scorecard import load_scorecards
@@ -43,26 +78,16 @@ from reportgen.store import Snapshot
 
 log = logging.getLogger(__name__)
 
+__all__ = ["BuildResult", "build", "build_chart_pack", "load_content", "render_sections"]
+
 REPORT_TEMPLATE = "report.html.j2"
 PREVIOUS_ISSUE_DAYS = 7
 ANALYSIS_CATALOGS = ("thresholds", "outlook", "policy", "episodes")  # catalogs/<name>.toml
+# Stand-ins for the creation time while an edition is rendered: the words are hashed
+# without it, so an edition whose words did not change keeps the time it was first made.
+CREATED_ISO, CREATED_TEXT = "RGCREATEDISO0f3a9c", "RGCREATEDTEXT0f3a9c"
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class BuildResult:
-    issue_date: dt.date
-    data_as_of: dt.date | None
-    folder: Path
-    files: list[Path]
-    seconds: float
-    sample: bool
-    timings: dict[str, float] = field(default_factory=dict)
-    as_of: dt.date | None = None
-    fallback: str | None = None
-    stale: list[str] = field(default_factory=list)
-    fetch: Any = None
 
 
 def file_stem(issue_date: dt.date, lang: str) -> str:
@@ -78,7 +103,7 @@ class Content:
 
     catalog: Catalog
     registry: Registry
-    style: charts.Style
+    style: Style
     catalogs: dict[str, Any]       # thresholds, outlook triggers, scorecards
     locales: dict[str, Locale]
     css: dict[str, str]
@@ -93,16 +118,19 @@ class Content:
                         {sid: ind.frequency for sid, ind in self.catalog.indicators.items()})
 
 
-def load_content(config: Config, languages: list[str]) -> Content:
-    """Read catalogs, sections, templates and languages; fail fast on any of them."""
+def load_content(config: Config, languages: list[str],
+                 bytecode: render.SharedBytecode | None = None) -> Content:
+    """Read catalogs, sections, templates and languages; fail fast on any of them.
+    The languages' template environments share compiled templates (`bytecode`)."""
     paths = config.content
     catalog = load_catalog(paths)
     registry = load_registry(paths, catalog)
     extra = [po for section in registry for po in section.catalogs()]
     locales = load_locales(paths, languages, extra)
+    bytecode = bytecode or render.SharedBytecode()
     for locale in locales.values():
         locale.env = render.environment(paths, locale.translations, locale.separator,
-                                        registry.sections)
+                                        registry.sections, bytecode=bytecode)
         for name in [REPORT_TEMPLATE] + [s.template for s in registry]:
             render.render_check(locale.env, name)  # a syntax error stops us here
     render.report_untranslated(registry, locales)
@@ -119,7 +147,7 @@ def load_content(config: Config, languages: list[str]) -> Content:
                                 for name in ANALYSIS_CATALOGS}
     catalogs["scorecards"] = load_scorecards(paths.file("catalogs", "scorecards.toml"))
     return Content(
-        catalog=catalog, registry=registry, style=charts.load_style(paths),
+        catalog=catalog, registry=registry, style=load_style(paths),
         catalogs=catalogs, locales=locales,
         css={"pdf": base + stylesheet("print.css"), "html": base + stylesheet("screen.css")})
 
@@ -135,9 +163,11 @@ def analyse(content: Content, snapshot: Snapshot, previous_as_of: dt.date
 
 
 def what_changed(config: Config, content: Content, store: Any, analysis: signals.Analysis,
-                 issue_date: dt.date, as_of: dt.date) -> Changes:
+                 issue_date: dt.date, as_of: dt.date,
+                 recomputed: Callable[[], dict[str, Any]] | None = None) -> Changes:
     """Compare with the latest earlier issue's signals.json, or, for a first issue, with
-    the signals recomputed from the data as they stood a week earlier."""
+    the signals recomputed from the data as they stood a week earlier (`recomputed`, when
+    given, hands those over: see `previous_signals`)."""
     notable = content.catalogs["scorecards"].get("changes", {}).get("notable", {})
     meta = content.registry.signals
     current = {k: v for k, v in analysis.signals.items() if k not in meta or meta[k].flips}
@@ -146,10 +176,97 @@ def what_changed(config: Config, content: Content, store: Any, analysis: signals
         previous_date, prev = found
         return compare(current, prev, notable, "previous_issue", previous_date.isoformat())
     previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
+    prev = (recomputed or (lambda: previous_signals(config, content, store, as_of)))()
+    return compare(current, prev, notable, "recomputed", previous_date.isoformat())
+
+
+def previous_signals(config: Config, content: Content, store: Any, as_of: dt.date
+                     ) -> dict[str, Any]:
+    """The signals as they stood a week before `as_of`, from the data known then."""
+    previous_date = as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS)
     before = analyse(content, store.snapshot(previous_date, config.data.stale_after_days),
                      previous_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
-    prev = {k: v.to_json() for k, v in before.signals.items()}
-    return compare(current, prev, notable, "recomputed", previous_date.isoformat())
+    return {k: v.to_json() for k, v in before.signals.items()}
+
+
+@dataclass
+class Analysed:
+    """The data as read for this build and what was computed from it. Fresh, it lacks
+    "what changed" until `finish` (the build draws charts meanwhile: they do not need it)."""
+
+    snapshot: Snapshot
+    analysis: signals.Analysis
+    gathered: sources.Gathered
+    data_state: str  # the data's fingerprint after gathering (reportgen.replay)
+    _finish: Callable[[], None] | None = None
+
+    def finish(self) -> signals.Analysis:
+        if self._finish is not None:
+            step, self._finish = self._finish, None
+            step()
+        return self.analysis
+
+    def abandon(self) -> None:
+        """The build failed before `finish`: let go of the store."""
+        if self._finish is not None and self.gathered.store is not None:
+            self.gathered.store.close()
+
+
+def gather_and_analyse(config: Config, content: Content, issue_date: dt.date,
+                       as_of: dt.date, fetch: bool, strict: bool, store: cache.Cache,
+                       progress: Progress = lambda _: None) -> Analysed:
+    """Gather the data, then analyse it, unless the cache holds the analysis of exactly
+    this data, content and code (then the sample is not even generated)."""
+    live = config.data.source != "sample"
+    gathered = None
+    if live:
+        gathered = sources.gather(config, content.catalog, as_of, fetch=fetch,
+                                  progress=progress, strict=strict)
+    data = data_state(config)
+    k = analysis_key(config, issue_date, as_of, data)
+    found = store.get_object("analysis", k)
+    if found is not None:
+        if gathered is not None:
+            gathered.store.close()
+        snapshot, analysis, fallback = found
+        return Analysed(snapshot, analysis,
+                        sources.Gathered(None, getattr(gathered, "report", None), fallback),
+                        data)
+    progress("Computing signals")
+    if gathered is None:  # the bundled sample, generated only when it is read
+        gathered = sources.gather(config, content.catalog, as_of, fetch=fetch,
+                                  progress=progress, strict=strict)
+    recomputed = None
+    if publish.previous_signals(config.output_dir, issue_date) is None:
+        # a first issue compares with the data of a week before: computed meanwhile, in a
+        # copy of this process (reading the store through a connection of its own)
+        in_memory = gathered.fallback is not None or not live
+
+        def before() -> dict[str, Any]:
+            data = gathered.store if in_memory else sources.open_store(config, content.catalog)
+            return previous_signals(config, content, data, as_of)
+
+        recomputed = parallel.forked(before)
+    try:
+        snapshot = gathered.store.snapshot(as_of, config.data.stale_after_days)
+        snapshot = with_history(config, content, gathered.store, snapshot, progress)
+        analysis = analyse(content, snapshot, as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
+    except BaseException:
+        gathered.store.close()
+        if recomputed is not None:
+            with contextlib.suppress(Exception):
+                recomputed()
+        raise
+
+    def finish() -> None:
+        try:
+            analysis.changes = what_changed(config, content, gathered.store, analysis,
+                                            issue_date, as_of, recomputed)
+        finally:
+            gathered.store.close()
+        store.put_object("analysis", k, (snapshot, analysis, gathered.fallback))
+
+    return Analysed(snapshot, analysis, gathered, data, finish)
 
 
 # -------------------------------------------------------------------------------- draw
@@ -168,25 +285,37 @@ def events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
     return [(e.kind, e.start, e.end) for e in content.catalog.events]
 
 
-def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot: Snapshot,
-         chart_dir: Path, raster: bool) -> list[charts.DrawnChart]:
-    """The report's charts: language-neutral ones once, worded ones per language."""
-    chart_dir.mkdir(exist_ok=True)
+def plan_charts(config: Config, content: Content, analysis: signals.Analysis,
+                snapshot: Snapshot, specs: list[ChartSpec], chart_dir: Path,
+                raster: bool, email: bool = True) -> list[ChartJob]:
+    """The report's charts: language-neutral ones once, worded ones per language; and,
+    for an issue, the e-mail's lead chart again, as a PNG in its own style."""
     locales = content.locales
     jobs = charts.plan(
-        content.registry.charts(), content.style, chart_inputs(content, analysis, snapshot),
+        specs, content.style, chart_inputs(content, analysis, snapshot),
         chart_dir, list(locales), translate={c: loc.gettext for c, loc in locales.items()},
         fonts={c: loc.fonts for c, loc in locales.items()}, raster=raster)
+    return jobs + (email_jobs(config, content, jobs, chart_dir) if email else [])
+
+
+def email_jobs(config: Config, content: Content, jobs: list[ChartJob], chart_dir: Path
+               ) -> list[ChartJob]:
+    """The e-mail shows its lead chart inline: a PNG (what mail clients show) in its style."""
     lead = lead_chart(config, content)
-    if lead:  # the e-mail shows this one inline: a PNG (what mail clients show) in its style
-        style = email_style(config, content, chart_dir.parent / ".email.mplstyle")
-        jobs += [replace(job, path=job.path.with_name(f"{job.path.stem}{EMAIL_CHART}.svg"),
-                         raster=True, style=style) for job in jobs if job.spec.id == lead]
-    drawn = charts.draw_all(jobs, config.report.workers)
-    return [d for d in drawn if not d.path.stem.endswith(EMAIL_CHART)]
+    if not lead or not any(job.spec.id == lead for job in jobs):
+        return []
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    style = email_style(config, content, chart_dir.parent / ".email.mplstyle")
+    return [replace(job, path=job.path.with_name(f"{job.path.stem}{EMAIL_CHART}.svg"),
+                    raster=True, style=style) for job in jobs if job.spec.id == lead]
 
 
-def email_style(config: Config, content: Content, path: Path) -> charts.Style:
+def report_charts(jobs: list[ChartJob]) -> list[ChartJob]:
+    """The jobs whose pictures the editions show (not the e-mail's copy)."""
+    return [j for j in jobs if not j.path.stem.endswith(EMAIL_CHART)]
+
+
+def email_style(config: Config, content: Content, path: Path) -> Style:
     """The house style with charts/email.mplstyle on top (type large enough to read on a
     phone once the picture is shrunk to the width of a mail client)."""
     def entries(source: Path) -> dict[str, str]:
@@ -197,7 +326,7 @@ def email_style(config: Config, content: Content, path: Path) -> charts.Style:
     merged = entries(content.style.mplstyle) | entries(
         config.content.file("charts", "email.mplstyle"))  # one line per key: no warnings
     path.write_text("".join(f"{k}: {v}\n" for k, v in merged.items()), encoding="utf-8")
-    return charts.Style(path, content.style.palette)
+    return Style(path, content.style.palette)
 
 
 def lead_chart(config: Config, content: Content) -> str:
@@ -213,6 +342,92 @@ def lead_chart(config: Config, content: Content) -> str:
 def lead_pngs(chart_dir: Path) -> set[str]:
     """The e-mail's lead chart as PNG (one per language when its words are inside)."""
     return {f"charts/{p.name}" for p in chart_dir.glob(f"*{EMAIL_CHART}.png")}
+
+
+def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot: Snapshot,
+         chart_dir: Path, raster: bool) -> list[DrawnChart]:
+    """Every chart of the report drawn into `chart_dir` (cache and workers as in build)."""
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    jobs = plan_charts(config, content, analysis, snapshot, content.registry.charts(),
+                       chart_dir, raster)
+    store = cache_for(config)
+    with parallel.Workers(config.report.workers, ["charts"]) as pool:
+        work = Work(store, pool)
+        for job in jobs:
+            work.chart(job)
+        work.finish()
+    return charts.drawn(report_charts(jobs))
+
+
+def pack_jobs(content: Content, analysis: signals.Analysis, snapshot: Snapshot,
+              specs: list[ChartSpec], lang: str, fmt: str, out_dir: Path) -> list[ChartJob]:
+    """The meeting chart pack in one language: slides with their words inside."""
+    locale = content.locales[lang]
+    narrator = content.narrator(lang, analysis)
+
+    def words(spec: ChartSpec) -> dict[str, str]:
+        ends = [analysis.series[s["id"]].index[-1].date() for s in spec.series
+                if len(analysis.series.get(s["id"], ()))]
+        last = max(ends) if ends else analysis.data_as_of
+        footer = locale.gettext("Source: %(series)s. Last observation: %(date)s.") % {
+            "series": chart_sources(spec, analysis, locale.translations),
+            "date": narrator.fmt.date(last)}
+        if analysis.sample:
+            footer += "  " + locale.gettext("SAMPLE DATA: not real observations")
+        return {"title": locale.gettext(spec.title), "subtitle": locale.gettext(spec.subtitle),
+                "footer": footer}
+
+    return charts.plan_pack(specs, content.style, chart_inputs(content, analysis, snapshot),
+                            out_dir, lang, locale.gettext, locale.fonts, fmt, words)
+
+
+class Work:
+    """The build's charts and PDFs: each taken from the cache when its key is there,
+    otherwise queued on the workers and kept in the cache once made."""
+
+    DRAW = "reportgen.charts.draw:draw"
+    LAY_OUT = "reportgen.pdf:write_pdf"
+
+    def __init__(self, store: cache.Cache, pool: parallel.Workers) -> None:
+        self.store, self.pool = store, pool
+        self.queued: list[tuple[str, str, dict[str, Path], parallel.Task]] = []
+        self.made = {"charts": 0, "pdfs": 0}
+
+    def chart(self, job: ChartJob) -> str:
+        """Queue one chart unless cached; returns its key (a PDF showing it depends on it)."""
+        k = job.key()
+        outputs = {p.suffix: p for p in job.outputs}
+        entry = self.store.get("chart", k)
+        if entry is not None and set(entry.files) == set(outputs):
+            for suffix, path in outputs.items():
+                entry.copy(suffix, path)
+            return k
+        self.queued.append(("chart", k, outputs, self.pool.submit(parallel.call,
+                                                                   (self.DRAW, job))))
+        self.made["charts"] += 1
+        return k
+
+    def pending(self) -> set[Path]:
+        return {p for kind, _, outs, _ in self.queued if kind == "chart" for p in outs.values()}
+
+    def pdf(self, job: render.PdfJob, k: str) -> None:
+        entry = self.store.get("pdf", k)
+        if entry is not None and "pdf" in entry.files:
+            entry.copy("pdf", job.pdf_path)
+            return
+        waits = tuple(p.relative_to(job.root).as_posix() for p in self.pending()
+                      if p.is_relative_to(job.root))
+        job = render.PdfJob(job.html_path, job.pdf_path, job.root, waits)
+        self.queued.append(("pdf", k, {"pdf": job.pdf_path},
+                            self.pool.submit(parallel.call, (self.LAY_OUT, job))))
+        self.made["pdfs"] += 1
+
+    def finish(self) -> None:
+        """Wait for everything queued, in order, keeping each result in the cache."""
+        for kind, k, outputs, task in self.queued:
+            task.get()
+            self.store.put(kind, k, files=outputs)
+        self.queued.clear()
 
 
 # ------------------------------------------------------------------------------- write
@@ -246,7 +461,7 @@ class Edition:
 
 
 def prepare_edition(config: Config, content: Content, lang: str, analysis: signals.Analysis,
-                    snapshot: Snapshot, drawn: list[charts.DrawnChart], issue: Issue,
+                    snapshot: Snapshot, drawn: list[DrawnChart], issue: Issue | Meeting,
                     info: IssueInfo, sections: list[Section] | None = None) -> Edition:
     """The views of one language: chart captions, each section's view, the notes."""
     sections = content.registry.sections if sections is None else sections
@@ -260,8 +475,8 @@ def prepare_edition(config: Config, content: Content, lang: str, analysis: signa
 
 
 def _context(config: Config, content: Content, edition: Edition, medium: str,
-             analysis: signals.Analysis, chart_view: dict, issue: Issue,
-             created: dt.datetime) -> dict:
+             analysis: signals.Analysis, chart_view: dict, issue: Issue | Meeting,
+             created: dt.datetime | None) -> dict:
     locale, narrator = edition.locale, edition.narrator
     fmt, lang = narrator.fmt, locale.code
     names = {code: loc.name for code, loc in content.locales.items()}
@@ -271,7 +486,8 @@ def _context(config: Config, content: Content, edition: Edition, medium: str,
         "page_size": config.report.page_size,
         "css": content.css[medium], "font_family_css": locale.font_family_css,
         "issue_date_text": fmt.date(issue.date), "data_as_of_text": fmt.date(analysis.data_as_of),
-        "created_iso": created.isoformat(timespec="seconds"), "created_text": fmt.date(created),
+        "created_iso": created.isoformat(timespec="seconds") if created else CREATED_ISO,
+        "created_text": fmt.date(created) if created else CREATED_TEXT,
         "language_names": " · ".join(names.values()),
         "language_names_by_code": names,
         "other_languages": [{"code": x, "name": name, "href": issue.html_name(x)}
@@ -285,8 +501,10 @@ def _context(config: Config, content: Content, edition: Edition, medium: str,
 
 
 def render_edition(config: Config, content: Content, edition: Edition, medium: str,
-                   analysis: signals.Analysis, issue: Issue, created: dt.datetime) -> str:
-    """One language's document for the web (`html`) or for PDF layout (`pdf`)."""
+                   analysis: signals.Analysis, issue: Issue | Meeting,
+                   created: dt.datetime | None) -> str:
+    """One language's document for the web (`html`) or for PDF layout (`pdf`); with
+    `created` None the creation time is left as a stand-in (see `stamp`)."""
     chart_view = edition.charts
     if medium == "pdf" and config.report.pdf_charts == "png":
         chart_view = {k: {**v, "src": v["src"].removesuffix(".svg") + ".png"}
@@ -295,9 +513,17 @@ def render_edition(config: Config, content: Content, edition: Edition, medium: s
     return render.render_html(edition.locale.env, REPORT_TEMPLATE, ctx)
 
 
+def stamp(documents: dict[str, str], edition: Edition, created: dt.datetime
+          ) -> dict[str, str]:
+    """Put the creation time into documents rendered without it."""
+    iso, text = created.isoformat(timespec="seconds"), edition.narrator.fmt.date(created)
+    return {k: v.replace(CREATED_ISO, iso).replace(CREATED_TEXT, text)
+            for k, v in documents.items()}
+
+
 def render_sections(config: Config, content: Content, analysis: signals.Analysis,
                     snapshot: Snapshot, lang: str, section_ids: list[str],
-                    medium: str = "html", drawn: list[charts.DrawnChart] = (),
+                    medium: str = "html", drawn: list[DrawnChart] = (),
                     info: IssueInfo | None = None) -> str:
     """Some sections alone, as one document: for a meeting, or to check one section's
     words against a fixture analysis without building a whole issue."""
@@ -312,26 +538,38 @@ def render_sections(config: Config, content: Content, analysis: signals.Analysis
 
 
 def write_editions(config: Config, content: Content, analysis: signals.Analysis,
-                   snapshot: Snapshot, drawn: list[charts.DrawnChart], staging: Path,
-                   issue: Issue, info: IssueInfo) -> tuple[set[str], list[render.PdfJob]]:
-    """The HTML of every language (and the print HTML the PDFs are laid out from)."""
-    created = dt.datetime.now(dt.UTC)
+                   snapshot: Snapshot, drawn: list[DrawnChart], staging: Path,
+                   issue: Issue | Meeting, info: IssueInfo, store: cache.Cache | None = None,
+                   sections: list[Section] | None = None
+                   ) -> tuple[set[str], dict[str, render.PdfJob]]:
+    """The HTML of every language (and the print HTML the PDFs are laid out from).
+
+    An edition keeps the creation time of the first build that wrote exactly these words
+    (kept in the cache), so an unchanged rebuild writes the same bytes."""
+    store = store or cache.NoCache()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     keep: set[str] = set()
-    pdf_jobs = []
+    pdf_jobs: dict[str, render.PdfJob] = {}
+    media = [m for m in ("html", "pdf") if m in config.report.formats]
     for lang in content.locales:
         edition = prepare_edition(config, content, lang, analysis, snapshot, drawn, issue,
-                                  info)
-        for medium in ("html", "pdf"):
-            if medium not in config.report.formats:
-                continue
-            html = render_edition(config, content, edition, medium, analysis, issue, created)
+                                  info, sections)
+        docs = {m: render_edition(config, content, edition, m, analysis, issue, None)
+                for m in media}
+        k = cache.key("created", lang, docs)
+        entry = store.get("created", k)
+        created = (dt.datetime.fromisoformat(entry.meta["created"]) if entry is not None
+                   else now)
+        if entry is None:
+            store.put("created", k, meta={"created": created.isoformat()})
+        for medium, html in stamp(docs, edition, created).items():
             name = issue.html_name(lang) if medium == "html" else issue.print_name(lang)
             (staging / name).write_text(html, encoding="utf-8")
             if medium == "html":
                 keep.add(name)
             else:
-                pdf_jobs.append(render.PdfJob(staging / name, staging / issue.pdf_name(lang),
-                                              staging))
+                pdf_jobs[lang] = render.PdfJob(staging / name, staging / issue.pdf_name(lang),
+                                               staging)
                 keep.add(issue.pdf_name(lang))
     return keep, pdf_jobs
 
@@ -430,14 +668,21 @@ def run_backtest(config: Config, start: dt.date | None, end: dt.date | None, ste
 # ------------------------------------------------------------------------------- build
 
 def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: None,
-          as_of: dt.date | None = None, fetch: bool = True, strict: bool = False
-          ) -> BuildResult:
+          as_of: dt.date | None = None, fetch: bool = True, strict: bool = False,
+          sections: list[str] | None = None, replay_first: bool = True) -> BuildResult:
     """Write one issue: every configured language and format, published atomically.
 
     `as_of` (default: the issue date) is the date the data are read as known on; `fetch`
     brings the store up to date first (live data only); `strict` stops the build, before
-    anything is written, when any series failed to fetch.
+    anything is written, when any series failed to fetch. `sections` (numbers or ids)
+    makes a meeting edition instead: those sections alone, their HTML, PDF and chart pack,
+    in output/meetings/ (reportgen.layout.Meeting). An unchanged build is replayed from the
+    cache (reportgen.replay) unless `replay_first` is off (the caller tried already).
     """
+    asked = tuple(sections) if sections else None
+    replayed = replay(config, issue_date, as_of, strict, asked, fetch) if replay_first else None
+    if replayed is not None:
+        return replayed
     rebuilt = as_of is not None
     as_of = as_of or issue_date
     t0 = time.perf_counter()
@@ -449,61 +694,110 @@ def build(config: Config, issue_date: dt.date, progress: Progress = lambda _: No
         log.debug("stage %s took %.2f s", name, timings[name])
         return now
 
-    formats = config.report.formats
+    store = cache_for(config)
+    if warm_start(config, issue_date, as_of if rebuilt else None, asked):
+        parallel.start(duties(config))  # the workers' imports overlap ours
+    base = state_base(config, issue_date, None if not rebuilt else as_of, strict, asked)
     progress("Reading catalogs, sections and templates")
-    content = load_content(config, config.report.languages)
+    content = load_content(config, config.report.languages, render.SharedBytecode(store))
+    picked = select(content.registry, list(asked)) if asked else content.registry
+    where: Issue | Meeting = (Meeting(config.output_dir, issue_date, tuple(picked.ids()))
+                              if asked else Issue(config.output_dir, issue_date))
     t = lap("content", t0)
 
     progress("Loading data")
-    gathered = sources.gather(config, content.catalog, as_of, fetch=fetch, progress=progress,
-                              strict=strict)
-    store = gathered.store
-    try:
-        snapshot = store.snapshot(as_of, config.data.stale_after_days)
-        t = lap("sources", t)
-        progress("Computing signals")
-        snapshot = with_history(config, content, store, snapshot, progress)
-        analysis = analyse(content, snapshot, as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
-        analysis.changes = what_changed(config, content, store, analysis, issue_date, as_of)
-    finally:
-        store.close()
-    info = IssueInfo(previous_date=dt.date.fromisoformat(analysis.changes.previous_date),
-                     rebuilt=rebuilt, fallback=gathered.fallback)
+    done = gather_and_analyse(config, content, issue_date, as_of, fetch, strict, store,
+                              progress)
+    snapshot, analysis, gathered = done.snapshot, done.analysis, done.gathered
     t = lap("signals", t)
 
-    issue = Issue(config.output_dir, issue_date)
     staging = publish.staging_dir(config.output_dir, issue_date)
     try:
-        progress("Drawing charts")
-        drawn = draw(config, content, analysis, snapshot, staging / "charts",
-                     raster="pdf" in formats and config.report.pdf_charts == "png")
+        made = make(config, content, done, picked, where, staging, store, rebuilt, asked,
+                    progress, lap)
+        keep = made.keep
+        if not asked:
+            payload = signals_payload(analysis, snapshot, where, as_of, gathered)
+            payload["manifest"] = publish.manifest(staging, keep)  # what send/publish check
+            publish.write_json(staging / publish.SIGNALS_FILE, payload)
+            keep.add(publish.SIGNALS_FILE)
+        progress("Publishing")
+        t = time.perf_counter()
+        files = publish.publish(staging, where.folder, keep)
+        lap("publish", t)
+    except BaseException:
+        done.abandon()
+        publish.discard(staging)
+        raise
+    result = BuildResult(issue_date, analysis.data_as_of, where.folder, files,
+                         time.perf_counter() - t0, analysis.sample, timings, as_of,
+                         gathered.fallback, snapshot.stale(), gathered.report,
+                         {"hits": dict(store.hits), "misses": dict(store.misses)}, made.count)
+    if replayable(config, fetch, as_of if rebuilt else None):
+        record(config, state_key(base, done.data_state), where.folder,
+               {f.relative_to(where.folder).as_posix(): f for f in files}, result)
+    store.trim()
+    return result
+
+
+@dataclass
+class Made:
+    """What `make` staged: the files to publish, and how many charts and PDFs it made."""
+
+    keep: set[str]
+    count: dict[str, int]
+
+
+def make(config: Config, content: Content, done: Analysed, picked: Registry,
+         where: Issue | Meeting, staging: Path, store: cache.Cache, rebuilt: bool,
+         asked: tuple[str, ...] | None, progress: Progress,
+         lap: Callable[[str, float], float]) -> Made:
+    """Stage every file of the build: charts (and a meeting's chart pack) queued on the
+    workers first, then "what changed" and the HTML while they draw, then every PDF."""
+    formats = config.report.formats
+    analysis, snapshot = done.analysis, done.snapshot
+    t = time.perf_counter()
+    progress("Drawing charts")
+    raster = "pdf" in formats and config.report.pdf_charts == "png"
+    specs = picked.charts()
+    jobs = plan_charts(config, content, analysis, snapshot, specs, staging / "charts", raster,
+                       email=not asked)
+    with parallel.Workers(config.report.workers, duties(config)) as pool:
+        work = Work(store, pool)
+        keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
+        packs: list[ChartJob] = []
+        for lang in (content.locales if asked else ()):
+            packs += pack_jobs(content, analysis, snapshot, specs, lang, "png",
+                               staging / where.pack_name(lang))
+        for job in packs:
+            work.chart(job)
         t = lap("charts", t)
 
+        progress("Comparing with the last issue")
+        done.finish()  # while the workers draw
+        info = IssueInfo(previous_date=dt.date.fromisoformat(analysis.changes.previous_date),
+                         rebuilt=rebuilt, fallback=done.gathered.fallback)
+        t = lap("changes", t)
+
         progress("Writing HTML")
-        keep, pdf_jobs = write_editions(config, content, analysis, snapshot, drawn, staging,
-                                        issue, info)
+        keep, pdf_jobs = write_editions(config, content, analysis, snapshot,
+                                        charts.drawn(report_charts(jobs)), staging, where,
+                                        info, store, picked.sections)
         t = lap("html", t)
         if pdf_jobs:
             progress("Laying out PDFs")
-            render.write_pdfs(pdf_jobs, config.report.workers)
-            t = lap("pdf", t)
-
-        payload = signals_payload(analysis, snapshot, issue, as_of, gathered)
-        if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
-            keep |= {f"charts/{d.path.name}" for d in drawn}
-        keep |= lead_pngs(staging / "charts")  # but the e-mail's lead chart
-        payload["manifest"] = publish.manifest(staging, keep)  # what send/publish check
-        publish.write_json(staging / publish.SIGNALS_FILE, payload)
-        keep.add(publish.SIGNALS_FILE)
-        progress("Publishing")
-        files = publish.publish(staging, issue.folder, keep)
-        lap("publish", t)
-    except BaseException:
-        publish.discard(staging)
-        raise
-    return BuildResult(issue_date, analysis.data_as_of, issue.folder, files,
-                       time.perf_counter() - t0, analysis.sample, timings, as_of,
-                       gathered.fallback, snapshot.stale(), gathered.report)
+        # the longest first (by their HTML), so the one left alone at the end is short
+        for lang, job in sorted(pdf_jobs.items(), key=lambda lj: -lj[1].html_path.stat().st_size):
+            shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
+            work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
+                                    fingerprint.fonts(), job.html_path.read_bytes(), shown))
+        work.finish()
+        lap("pdf", t)
+    if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
+        keep |= {f"charts/{j.path.name}" for j in report_charts(jobs)}
+    keep |= lead_pngs(staging / "charts")  # but the e-mail's lead chart
+    keep |= {p.relative_to(staging).as_posix() for j in packs for p in j.outputs}
+    return Made(keep, work.made)
 
 
 def _stale_entry(prov: Any) -> dict[str, Any]:
@@ -528,8 +822,11 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
     t0 = time.perf_counter()
     if fmt not in PACK_FORMATS:
         raise ConfigError(f"--format: unknown chart format {fmt!r}; use png or svg")
+    store = cache_for(config)
+    if config.report.workers > 1:
+        parallel.start(["charts"])
     progress("Reading catalogs, sections and templates")
-    content = load_content(config, [lang])
+    content = load_content(config, [lang], render.SharedBytecode(store))
     specs = content.registry.charts()
     if sections:
         picked = select(content.registry, sections)
@@ -539,37 +836,22 @@ def build_chart_pack(config: Config, issue_date: dt.date, lang: str, fmt: str,
             raise ConfigError(f"--section: no charts in section {picked.ids()[0]!r}; sections "
                               "with charts: " + ", ".join(with_charts))
     progress("Loading data and computing signals")
-    gathered = sources.gather(config, content.catalog, issue_date, fetch=False)
-    try:
-        snapshot = gathered.store.snapshot(issue_date, config.data.stale_after_days)
-    finally:
-        gathered.store.close()
-    analysis = analyse(content, snapshot, issue_date - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
-    locale = content.locales[lang]
-    narrator = content.narrator(lang, analysis)
-
-    def words(spec: charts.ChartSpec) -> dict[str, str]:
-        ends = [analysis.series[s["id"]].index[-1].date() for s in spec.series
-                if len(analysis.series.get(s["id"], ()))]
-        last = max(ends) if ends else analysis.data_as_of
-        footer = locale.gettext("Source: %(series)s. Last observation: %(date)s.") % {
-            "series": chart_sources(spec, analysis, locale.translations),
-            "date": narrator.fmt.date(last)}
-        if analysis.sample:
-            footer += "  " + locale.gettext("SAMPLE DATA: not real observations")
-        return {"title": locale.gettext(spec.title), "subtitle": locale.gettext(spec.subtitle),
-                "footer": footer}
-
+    done = gather_and_analyse(config, content, issue_date, issue_date, False, False, store)
+    done.finish()
     issue = Issue(config.output_dir, issue_date)
     staging = publish.staging_dir(config.output_dir, issue_date)
     try:
         progress("Drawing the chart pack")
-        jobs = charts.plan_pack(specs, content.style, chart_inputs(content, analysis, snapshot),
-                                staging, lang, locale.gettext, locale.fonts, fmt, words)
-        charts.draw_all(jobs, config.report.workers)
+        jobs = pack_jobs(content, done.analysis, done.snapshot, specs, lang, fmt, staging)
+        with parallel.Workers(config.report.workers, ["charts"]) as pool:
+            work = Work(store, pool)
+            for job in jobs:
+                work.chart(job)
+            work.finish()
         files = publish.publish(staging, issue.pack(lang))
     except BaseException:
         publish.discard(staging)
         raise
-    return BuildResult(issue_date, analysis.data_as_of, issue.pack(lang), files,
-                       time.perf_counter() - t0, analysis.sample)
+    store.trim()
+    return BuildResult(issue_date, done.analysis.data_as_of, issue.pack(lang), files,
+                       time.perf_counter() - t0, done.analysis.sample)

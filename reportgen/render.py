@@ -1,20 +1,15 @@
-"""Render: fill the Jinja templates (shared by PDF and HTML) and lay out the PDF.
-
-The PDF is laid out by WeasyPrint with a URL fetcher that admits only `data:` URLs and
-files inside the build folder: a template, chart or note pointing anywhere else fails the
-render with an error naming the URL, instead of pulling /etc/passwd or the network in.
-"""
+"""Render: fill the Jinja templates (shared by PDF and HTML); `reportgen.pdf` lays out
+the PDF from the result."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.bccache
 from babel.support import NullTranslations
 from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
 from markupsafe import Markup
@@ -22,7 +17,7 @@ from markupsafe import Markup
 from reportgen.content import ContentPaths, as_content
 from reportgen.errors import RenderError
 from reportgen.i18n import MISSING_MARK
-from reportgen.parallel import fork_map
+from reportgen.pdf import PdfJob, write_pdf, write_pdfs  # noqa: F401 (the PDF half, kept here)
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +44,41 @@ class SectionLoader(jinja2.BaseLoader):
                 for p in f.glob("*.j2")]
 
 
+class SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates shared by environments with the same settings (one per
+    language), so each template is compiled once per build, not once per language; kept in
+    the build cache too (`store`), so an unchanged template is not compiled again. Jinja
+    checks each entry against the template's source before using it."""
+
+    def __init__(self, store: Any = None) -> None:
+        self.memory: dict[str, bytes] = {}
+        self.store = store
+
+    def _key(self, bucket: jinja2.bccache.Bucket) -> str:
+        from reportgen import cache
+
+        return cache.key("jinja", jinja2.__version__, bucket.key)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.memory.get(bucket.key)
+        if data is None and self.store is not None:
+            entry = self.store.get("jinja", self._key(bucket))
+            if entry is not None:
+                data = entry.files["code"].read_bytes()
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        self.memory[bucket.key] = data
+        if self.store is not None:
+            self.store.put("jinja", self._key(bucket), data={"code": data})
+
+
 def environment(templates: ContentPaths | Path, translations: NullTranslations,
                 separator: str = " ", sections: Iterable[Any] = (),
-                autoescape: bool = True) -> jinja2.Environment:
+                autoescape: bool = True, bytecode: SharedBytecode | None = None
+                ) -> jinja2.Environment:
     """A strict Jinja environment with gettext installed for one language (HTML-escaping
     unless it renders plain text, such as an e-mail's text part). Workspace templates
     shadow built-in ones of the same name; `sections/<id>/…` names a section's files.
@@ -65,6 +92,7 @@ def environment(templates: ContentPaths | Path, translations: NullTranslations,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
+        bytecode_cache=bytecode,
     )
     env.install_gettext_translations(translations, newstyle=True)
     env.filters["para"] = paragraph_filter(separator)
@@ -145,61 +173,3 @@ def render_html(env: jinja2.Environment, template: str, context: dict[str, Any])
     html = _guard(lambda: env.get_template(template).render(**context), template, env)
     return html.replace(MISSING_MARK, "")
 
-
-def _fetcher_class() -> type:
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-    class BuildFolderFetcher(URLFetcher):
-        """Serve data: URLs and files under one folder; refuse everything else."""
-
-        def __init__(self, root: Path) -> None:
-            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-            self.root = root.resolve()
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            parts = urlsplit(url)
-            if parts.scheme == "data":
-                return super().fetch(url, headers)
-            if parts.scheme == "file":
-                path = Path(unquote(parts.path)).resolve()
-                if path.is_relative_to(self.root) and path.is_file():
-                    return super().fetch(url, headers)
-            raise FatalURLFetchingError(
-                f"refused to load {url}: documents may only use files in {self.root}")
-
-    return BuildFolderFetcher
-
-
-@dataclass(frozen=True)
-class PdfJob:
-    html_path: Path
-    pdf_path: Path
-    root: Path
-
-
-def write_pdf(job: PdfJob) -> Path:
-    """Lay out one HTML file as a tagged PDF/UA-1 (fonts subset, metadata from the HTML)."""
-    import weasyprint
-    from weasyprint.urls import FatalURLFetchingError, URLFetchingError
-
-    fetcher = _fetcher_class()(job.root)
-    tmp = job.pdf_path.with_suffix(".pdf.tmp")
-    try:
-        # Title, author, language and dates come from the HTML's <title>, <meta> and lang.
-        weasyprint.HTML(filename=str(job.html_path), url_fetcher=fetcher,
-                        media_type="print").write_pdf(tmp, pdf_variant="pdf/ua-1")
-        tmp.replace(job.pdf_path)
-    except (URLFetchingError, FatalURLFetchingError) as exc:
-        raise RenderError(f"{job.html_path.name}: {exc}") from None
-    except Exception as exc:
-        raise RenderError(f"{job.html_path.name}: PDF layout failed ({exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return job.pdf_path
-
-
-def write_pdfs(jobs: list[PdfJob], workers: int) -> list[Path]:
-    """PDF layout is the slowest stage: use a fork pool with WeasyPrint already imported."""
-    import weasyprint  # noqa: F401  (imported before the fork so workers start warm)
-
-    return fork_map(write_pdf, jobs, workers)

@@ -522,7 +522,8 @@ class Store:
         """
         stamp = _iso(record.finished_at)
         since = window_start.isoformat() if window_start else "0000"
-        incoming = {d.date().isoformat(): float(v) for d, v in values.items()}
+        incoming = dict(zip(values.index.strftime("%Y-%m-%d"),
+                            values.to_numpy(dtype=float).tolist(), strict=True))
         with self._tx():
             current = self._current(sid, since)
             had_any = self.db.execute("SELECT 1 FROM observations WHERE series_id=? LIMIT 1",

@@ -36,6 +36,18 @@ def no_developer_settings() -> None:
     mp.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build cache for the session (REPORTGEN_CACHE_DIR, inherited by subprocesses), as
+    CI would keep one: a chart or an analysis another test already made is not made again.
+    tests/test_cache.py checks the cache itself on private caches, against clean builds."""
+    folder = tmp_path_factory.mktemp("build-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REPORTGEN_CACHE_DIR", str(folder))
+    yield folder
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT

@@ -82,7 +82,8 @@ def test_bad_environment_value_is_one_line(monkeypatch):
         load_config(None)
 
 
-def test_init_writes_a_commented_config_that_parses_to_the_defaults(tmp_path):
+def test_init_writes_a_commented_config_that_parses_to_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPORTGEN_CACHE_DIR", raising=False)  # the suite's shared cache
     result = init_workspace(tmp_path / "ws")
     assert {p.name for p in result.created} == {"reportgen.toml", "README.md", "data", "notes"}
     text = (tmp_path / "ws" / "reportgen.toml").read_text("utf-8")

@@ -138,7 +138,7 @@ def test_sigterm_during_a_catch_up_run_finishes_it_then_stops(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 0
     assert not list(out.glob(".staging-*"))
-    issues = [p for p in out.iterdir() if p.is_dir()]
+    issues = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert len(issues) == 1, "the run in progress should finish and publish its issue"
     names = {p.name for p in issues[0].iterdir()}
     for lang in ("en", "zh-Hant"):  # complete: every language and format

@@ -459,7 +459,7 @@ def test_grouped_bars_and_their_source_lines(sample_issue, tmp_path):
     """The by-company and stress-episode charts draw from their tables with short codes on
     the axis; their source lines name the filers and series behind them, and a chart
     whose gold line is absent does not name GOLD."""
-    from reportgen import charts
+    from reportgen.charts import draw, plan
     from reportgen.narrative.views import chart_views
     from reportgen.pipeline import chart_inputs, events
 
@@ -469,9 +469,9 @@ def test_grouped_bars_and_their_source_lines(sample_issue, tmp_path):
     analysis = analyse(content, snap, snap.as_of - dt.timedelta(days=PREVIOUS_ISSUE_DAYS))
     specs = [c for c in content.registry.charts()
              if c.id in ("s3_companies", "s7_episodes", "s7_corr")]
-    jobs = charts.plan(specs, content.style, chart_inputs(content, analysis, snap), tmp_path,
-                       ["en"], {"en": str}, {"en": []})
-    drawn = [charts.draw(job) for job in jobs]
+    jobs = plan.plan(specs, content.style, chart_inputs(content, analysis, snap), tmp_path,
+                     ["en"], {"en": str}, {"en": []})
+    drawn = [draw.draw(job) for job in jobs]
     svg = {d.id: d.path.read_text(encoding="utf-8") for d in drawn}
     assert all(code in svg["s3_companies"] for code in ("MSFT", "ORCL", "NVDA"))
     assert all(code in svg["s7_episodes"] for code in ("2020-03", "2022", "2025-04"))
