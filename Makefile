@@ -31,11 +31,11 @@ report: setup
 
 # Everything, as CI runs it.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 4 --dist loadgroup
 
 # The tests that need no whole issue build, no browser and no wheel install.
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n 4 --dist loadgroup -m "not slow"
 
 bench: setup
 	$(PY) -m bench

@@ -3,10 +3,14 @@ that only read its outputs, so the suite stays within a few minutes on two cores
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +45,11 @@ def shared_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One build cache for the session (REPORTGEN_CACHE_DIR, inherited by subprocesses), as
     CI would keep one: a chart or an analysis another test already made is not made again.
     tests/test_cache.py checks the cache itself on private caches, against clean builds."""
-    folder = tmp_path_factory.mktemp("build-cache")
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one for all workers: beside their folders
+        folder = tmp_path_factory.getbasetemp().parent / "build-cache"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("build-cache")
     mp = pytest.MonkeyPatch()
     mp.setenv("REPORTGEN_CACHE_DIR", str(folder))
     yield folder
@@ -53,12 +61,25 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
+@contextlib.contextmanager
+def one_worker_at_a_time(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[None]:
+    """Under pytest-xdist, the first worker to ask builds; the others wait, then find what
+    it made in the shared build cache instead of all building it at once."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    with open(tmp_path_factory.getbasetemp().parent / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """A full run: three languages, PDF and HTML, on the bundled sample."""
     out = tmp_path_factory.mktemp("output")
     config = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out))
-    return build(config, ISSUE_DATE)
+    with one_worker_at_a_time(tmp_path_factory, "built"):
+        return build(config, ISSUE_DATE)
 
 
 # Fixtures that build a whole issue (or need one): a test using them is slow, so

@@ -68,6 +68,7 @@ def small_store():
     return store
 
 
+@pytest.mark.slow
 def test_preloaded_snapshots_equal_the_store_s_own(sample_issue):
     store = small_store()
     plain = sample_store(sample_issue.content.catalog)
@@ -83,6 +84,7 @@ def test_preloaded_snapshots_equal_the_store_s_own(sample_issue):
         pd.testing.assert_frame_equal(a.filings, b.filings)
 
 
+@pytest.mark.slow
 def test_a_reading_never_uses_a_value_published_after_its_date(sample_issue):
     """The sample's October 2025 payrolls came out with November's on 16 Dec 2025 (the
     shutdown): the readings of 12 Nov and 10 Dec 2025 cannot see them; 17 Dec's can."""
@@ -100,6 +102,7 @@ def test_a_reading_never_uses_a_value_published_after_its_date(sample_issue):
     assert seen[D(2025, 12, 17)] >= D(2025, 10, 1)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_gives_the_same_table(sample_issue, tmp_path):
     store = small_store()
     store.preload()
@@ -193,6 +196,7 @@ def test_the_issue_s_sentence_comes_from_the_table_in_three_languages(sample_iss
     assert record.WEEKS == 13
 
 
+@pytest.mark.slow
 def test_the_section_reads_only_the_weeks_before_its_date(sample_issue, tmp_path):
     """An issue dated mid-table sees the readings up to its date and judges only the weeks
     whose 13 weeks have passed by then."""

@@ -75,6 +75,7 @@ def override(workspace: Path, relative: str, text: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_template_syntax_error_names_file_and_line(workspace):
     before = snapshot(workspace / "out")
     path = override(workspace, "sections/s3/template.html.j2", "<p>ok</p>\n{% if %}\n")

@@ -24,6 +24,9 @@ from reportgen.replay import cache_for
 from reportgen.sources.sample import generate_sample
 from reportgen.store import FetchRecord, Store
 
+# its module-scoped fixtures are built once: on one worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("test_cache")
+
 DATE = dt.date(2026, 11, 23)
 SEEN = dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.UTC)
 
@@ -88,6 +91,7 @@ def clone(first, folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_an_unchanged_rebuild_writes_the_same_bytes(first):
     ws, result, before = first
     assert result.made["pdfs"] == 1 and result.made["charts"] > 10
@@ -107,6 +111,7 @@ def test_an_unchanged_rebuild_writes_the_same_bytes(first):
     assert cache.check() == []
 
 
+@pytest.mark.slow
 def test_one_changed_series_redraws_only_its_charts(first, tmp_path):
     ws = clone(first, tmp_path / "ws")
     before = first[2]
@@ -148,6 +153,7 @@ def test_changed_content_remakes_what_it_touches(first, tmp_path):
     assert b"An analyst's added line." in html
 
 
+@pytest.mark.slow
 def test_a_new_version_makes_everything_anew(first, tmp_path, monkeypatch):
     ws = clone(first, tmp_path / "ws")
     monkeypatch.setattr(reportgen, "__version__", "99.0.0")
@@ -231,6 +237,7 @@ def test_a_failed_build_stores_nothing_of_what_failed(tmp_path):
     assert cache.check() == []
 
 
+@pytest.mark.slow
 def test_no_cache_reads_and_writes_nothing(tmp_path):
     (tmp_path / "reportgen.toml").write_text(
         '[report]\nlanguages = ["en"]\nformats = ["html"]\noutput_dir = "out"\n'

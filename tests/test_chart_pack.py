@@ -42,6 +42,7 @@ def test_svg_pack_carries_translated_words(tmp_path):
     assert "Inflation, year on year" not in svg
 
 
+@pytest.mark.slow
 def test_unknown_section_is_a_clear_error(tmp_path):
     r = run_cli("charts", "--section", "9", "--output", str(tmp_path))
     assert r.returncode != 0

@@ -54,6 +54,7 @@ def test_every_json_command_accepts_json_and_lists_it():
         assert "--json" in run_cli(command, "--help").stdout
 
 
+@pytest.mark.slow
 def test_indicators_and_doctor_as_json(tmp_path):
     write_config(tmp_path)  # every source a closed port; an empty store
     r = run_cli("indicators", "--json", cwd=tmp_path)
@@ -77,6 +78,7 @@ def test_indicators_and_doctor_as_json(tmp_path):
     assert checks["SEC EDGAR"]["ok"] is None  # no User-Agent: skipped, and said why
 
 
+@pytest.mark.slow
 def test_fetch_as_json_with_failures_on_stderr(tmp_path):
     with FakeFred(fred_data(["DGS2"])) as fred:
         write_config(tmp_path, fred=fred, key=KEY)
@@ -91,6 +93,7 @@ def test_fetch_as_json_with_failures_on_stderr(tmp_path):
     assert "reportgen:" not in r.stdout  # problems only on stderr
 
 
+@pytest.mark.slow
 def test_fetch_errors_go_to_stderr(tmp_path):
     write_config(tmp_path, agent="just-a-tool/1.0")
     r = run_cli("fetch", cwd=tmp_path)

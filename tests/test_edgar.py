@@ -186,6 +186,7 @@ def test_a_missing_tag_falls_back_to_the_next_alternative(tmp_path):
         "LongTermDebtNoncurrent"
 
 
+@pytest.mark.slow
 def test_without_a_user_agent_sec_is_skipped_and_doctor_says_why(tmp_path):
     from tests.conftest import run_cli
     with sec_world(["MSFT"]) as sec:
@@ -292,6 +293,7 @@ def test_environment_overrides_url_and_user_agent(tmp_path, monkeypatch):
         assert sec.requests[0].headers["User-Agent"] == "Env Operator ops@example.net"
 
 
+@pytest.mark.slow
 def test_fetched_sample_filings_read_back_as_the_sample_does(tmp_path):
     """The whole path (JSON, parsing, store, point-in-time read) loses nothing: the same
     SYNTHETIC filings served by the fake or loaded as the sample give the same frames."""
@@ -319,6 +321,7 @@ def test_an_older_store_gains_the_filings_table(tmp_path):
         assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
 
 
+@pytest.mark.slow
 def test_indicators_lists_the_filers(tmp_path):
     from tests.conftest import run_cli
     with sec_world(["MSFT"]) as sec:  # the other filers are unknown to this SEC: 404

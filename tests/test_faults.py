@@ -19,7 +19,7 @@ from reportgen import PROJECT_ROOT, publish
 from reportgen.config import load_config, with_overrides
 from reportgen.errors import EXIT_TERMINATED
 from reportgen.pipeline import build
-from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, run_cli
+from tests.conftest import ISSUE_DATE, SAMPLE_CONFIG, one_worker_at_a_time, run_cli
 
 DATE = ISSUE_DATE.isoformat()
 EN_PDF = f"reportgen-{DATE}-en.pdf"
@@ -28,8 +28,7 @@ EN_HTML = f"reportgen-{DATE}-en.html"
 RUN = ["run", "--date", DATE, "--lang", "en,zh-Hant", "--format", "pdf,html",
        "--workers", "2", "--no-cache"]
 # A cheaper run for what happens at publication.
-RUN_HTML = ["run", "--date", DATE, "--lang", "en", "--format", "html", "--workers", "1",
-            "--no-cache"]
+RUN_HTML = ["run", "--date", DATE, "--lang", "en", "--format", "html", "--workers", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,8 @@ def earlier(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("earlier")
     config = with_overrides(load_config(SAMPLE_CONFIG), output_dir=str(out),
                             languages=["en"], workers=1)
-    return build(config, ISSUE_DATE).folder
+    with one_worker_at_a_time(tmp_path_factory, "earlier"):
+        return build(config, ISSUE_DATE).folder
 
 
 @pytest.fixture
@@ -136,6 +136,7 @@ def in_stage(out: Path, pid: int, stage: str):
     return check
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["charts", "pdf"])
 def test_sigterm_at_a_stage_publishes_nothing_and_stops_the_workers(workspace, stage):
     out = workspace / "out"
@@ -151,6 +152,7 @@ def test_sigterm_at_a_stage_publishes_nothing_and_stops_the_workers(workspace, s
     wait_for(lambda: all(gone(w) for w in workers), timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["charts", "pdf"])
 def test_sigkill_at_a_stage_takes_the_workers_along_and_the_next_run_cleans_up(workspace,
                                                                               stage):
@@ -189,6 +191,7 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
+@pytest.mark.slow
 def test_sigterm_during_the_exchange_finishes_it_then_stops(workspace):
     out, marker = workspace / "out", workspace / "marker"
     proc = start(workspace, str(marker), "before", *RUN_HTML, code=SLOW_EXCHANGE)
@@ -203,6 +206,7 @@ def test_sigterm_during_the_exchange_finishes_it_then_stops(workspace):
     assert not staged(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_sigkill_at_the_exchange_leaves_one_whole_build(workspace, when):
     out, marker = workspace / "out", workspace / "marker"
@@ -221,6 +225,7 @@ def test_sigkill_at_the_exchange_leaves_one_whole_build(workspace, when):
     assert not staged(out)
 
 
+@pytest.mark.slow
 def test_sigkill_at_the_site_switch_leaves_a_site(workspace):
     """Killed between renaming the new link over output/site and removing the old
     version: the site is there (the new one), and the next publish removes the old."""
@@ -249,6 +254,7 @@ sys.exit(main(sys.argv[2:]))
     assert [p.name for p in out.glob(".site*")] == [os.readlink(out / "site")]
 
 
+@pytest.mark.slow
 def test_a_rerun_in_fewer_formats_leaves_no_stale_file_to_send(workspace):
     """The earlier build had a PDF; the re-run was HTML only: the PDF goes with it, and
     `send` says what to do instead of mailing last week's numbers."""
@@ -284,6 +290,7 @@ def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
     (["send", "--date", "9999-12-31"], ["--date 9999-12-31: out of range"]),
     (["charts", "--date", "1900-01-01"], ["--date 1900-01-01: out of range"]),
 ])
+@pytest.mark.slow
 def test_dates_out_of_range_are_refused(workspace, args, fragments):
     out = workspace / "out"
     before = files(out)
@@ -291,6 +298,7 @@ def test_dates_out_of_range_are_refused(workspace, args, fragments):
     assert files(out) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["run"], ["send", "--to", "a@example.org"], ["publish"],
                                      ["charts"], ["serve"]])
 def test_an_output_that_is_a_file_is_refused(workspace, command):
@@ -311,6 +319,7 @@ def as_owner_only(*args: str) -> list[str]:
     return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--", *args]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "command"), [(0o000, RUN_HTML), (0o555, RUN_HTML),
                                                (0o555, ["publish", "--force"])])
 def test_an_output_folder_that_cannot_be_written_is_one_line(workspace, mode, command):

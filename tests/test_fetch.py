@@ -226,6 +226,7 @@ def test_import_reads_fred_downloads_and_date_value_files(tmp_path):
         import_file(bad, catalog(), TODAY)
 
 
+@pytest.mark.slow
 def test_import_command_keeps_data_like_fetched_data(tmp_path):
     from live import write_config
 
@@ -360,6 +361,7 @@ def test_import_loads_any_file_under_a_series_id(tmp_path):
         import_file(lbma, catalog(), TODAY, series="GOLDX")
 
 
+@pytest.mark.slow
 def test_import_command_with_series(tmp_path):
     from live import write_config
 

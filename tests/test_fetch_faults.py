@@ -124,6 +124,7 @@ def test_a_rate_limit_that_persists_fails_the_series_and_says_so(world):
     assert len(observation_requests(srv)) == 3  # first try plus two retries
 
 
+@pytest.mark.slow
 def test_a_slow_answer_times_out_and_is_retried(world):
     srv, cfg = world
     srv.fault("slow", delay=3, times=1, match=OBS)
@@ -167,6 +168,7 @@ def test_the_rate_budget_is_shared_across_threads():
     assert 0.45 <= elapsed < 1.5
 
 
+@pytest.mark.slow
 def test_fred_is_never_asked_faster_than_its_limit(tmp_path):
     ids = ["UNRATE", "DGS2", "DGS1", "PAYEMS"]
     data = fred_data(ids, since="2026-01-01")
@@ -181,6 +183,7 @@ def test_fred_is_never_asked_faster_than_its_limit(tmp_path):
         assert elapsed >= 3.5  # 8 requests at 1.8 a second
 
 
+@pytest.mark.slow
 def test_the_key_never_appears_in_logs_errors_or_the_store(tmp_path, caplog):
     data = fred_data(["UNRATE", "DGS2", "DGS1"], since="2026-01-01")
     with FakeFred(data) as srv:
@@ -202,6 +205,7 @@ def test_the_key_never_appears_in_logs_errors_or_the_store(tmp_path, caplog):
     assert all(r.query.get("api_key") == KEY for r in srv.requests)  # it was sent, though
 
 
+@pytest.mark.slow
 def test_fetch_command_exit_codes(tmp_path):
     write_config(tmp_path)  # every source points at a closed port
     r = run_cli("fetch", "--series", "UNRATE", cwd=tmp_path)
@@ -213,6 +217,7 @@ def test_fetch_command_exit_codes(tmp_path):
 # -- bounded work --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["drip", "drip_headers"])
 def test_a_dripping_server_cannot_hold_a_request_past_the_timeout(world, kind):
     srv, cfg = world  # data.timeout = 2, two retries
@@ -310,6 +315,7 @@ def test_each_thread_names_its_own_series_in_errors(tmp_path, monkeypatch):
 PASSWORD = "S3cret-PASSWORD"
 
 
+@pytest.mark.slow
 def test_userinfo_in_a_source_url_never_appears_anywhere(tmp_path, caplog, monkeypatch):
     """Like the API key: not in logs, errors, CLI output, the store or the issue; the
     user name and password still reach the server, as basic authentication."""

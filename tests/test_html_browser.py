@@ -15,6 +15,9 @@ from reportgen import PROJECT_ROOT
 from reportgen.pipeline import file_stem
 from tests.conftest import ISSUE_DATE, LANGUAGES, need
 
+# its module-scoped fixtures are built once: on one worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("test_html_browser")
+
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",

@@ -253,6 +253,7 @@ def test_latest_facts_restatements_and_comparatives():
     assert restated["filed"].iloc[0] == pd.Timestamp("2026-06-01")  # current since then
 
 
+@pytest.mark.slow
 def test_the_bundled_sample_tells_section_3s_story():
     """SYNTHETIC figures, flagged as sample: every listed filer, and a total whose capex
     outgrows operating cash flow while new debt funds a rising share."""

@@ -17,6 +17,9 @@ from live import catalog, fred_data, nyfed_world, write_config
 
 from tests.conftest import run_cli
 
+# its module-scoped fixtures are built once: on one worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("test_live_report")
+
 DATE = "2026-11-23"
 CLOSED = "http://127.0.0.1:9"
 

@@ -124,6 +124,7 @@ def test_an_answer_lacking_stored_observations_is_refused_as_truncated(tmp_path)
     assert pd.Timestamp(gone) not in snapshot(cfg, TODAY)["DGS2"].index
 
 
+@pytest.mark.slow
 def test_an_import_lacking_stored_observations_is_refused(tmp_path):
     from live import write_config
     write_config(tmp_path)
@@ -194,6 +195,7 @@ def test_loan_marks_stay_between_0_and_150(tmp_path, mark):
         read_table(path, "loan_marks", catalog().tables["loan_marks"])
 
 
+@pytest.mark.slow
 def test_a_bad_table_stops_the_run_with_one_line(tmp_path):
     from live import write_config
     write_config(tmp_path)

@@ -35,6 +35,9 @@ from reportgen.sources import open_store
 from reportgen.store import FetchRecord, Store
 from tests.conftest import run_cli
 
+# its module-scoped fixtures are built once: on one worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("test_releases")
+
 D = dt.date
 CLOSED = "http://127.0.0.1:9"
 
@@ -77,6 +80,7 @@ def last(snapshot, sid: str) -> dt.date:
     return snapshot[sid].index[-1].date()
 
 
+@pytest.mark.slow
 def test_import_records_when_each_value_was_actually_published(shutdown):
     with sqlite3.connect(shutdown.store_path) as db:
         known = dict(((sid, d), k) for sid, d, k in db.execute(
@@ -291,6 +295,7 @@ def test_a_stale_input_drives_no_loop_and_is_marked():
     assert kept.score == pytest.approx(fresh.score)
 
 
+@pytest.mark.slow
 def test_signals_json_lists_a_series_that_stopped_updating(tmp_path):
     """A real run on imported files: youth unemployment ends in November 2023."""
     write_config(tmp_path, key=None)

@@ -148,6 +148,7 @@ def test_sigterm_during_a_catch_up_run_finishes_it_then_stops(tmp_path):
     assert "stopping after the run in progress" in log and "stopped by SIGTERM" in log
 
 
+@pytest.mark.slow
 def test_the_operator_hears_of_series_that_failed_in_a_weekly_run(tmp_path):
     """The issue is written (here from the sample, no source being reachable), and the
     operator gets one message naming each failed series and why."""

@@ -111,6 +111,7 @@ def test_after_in_a_circle_is_refused(tmp_path):
         load_registry(workspace(tmp_path))
 
 
+@pytest.mark.slow
 def test_cli_errors_before_any_data_work(tmp_path):
     """A template syntax error (exit 4, a template problem) and an exception inside compute
     (exit 2, input to fix): one line each, naming the file and line; nothing is written."""
@@ -131,6 +132,7 @@ def test_cli_errors_before_any_data_work(tmp_path):
     assert "sections/europe/compute.py:2: compute failed: ZeroDivisionError" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_package_adds_a_section_through_the_entry_point_group(tmp_path, monkeypatch):
     """A real distribution on sys.path (a .dist-info with entry_points.txt), found by
     importlib.metadata, as `pip install` would leave it."""
@@ -209,6 +211,7 @@ def test_a_template_error_in_a_section_names_the_file_and_line(tmp_path):
         render_check(env, registry.get("europe").template)
 
 
+@pytest.mark.slow
 def test_sections_lists_every_section_with_its_origin(tmp_path):
     (tmp_path / "reportgen.toml").write_text('[data]\nsource = "sample"\n', encoding="utf-8")
     add_section(tmp_path, "europe", 'title = "Europe watch"\nafter = "s4"\n')

@@ -22,6 +22,9 @@ from reportgen.site import build_site
 from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need, run_cli
 from tests.test_html_browser import CHROMIUM_ARGS, Quiet
 
+# its module-scoped fixtures are built once: on one worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("test_site")
+
 OLD = dt.date(2026, 11, 16)
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

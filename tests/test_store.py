@@ -126,6 +126,7 @@ def test_a_busy_store_waits_then_names_who_holds_it(tmp_path):
     assert r.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_a_corrupt_store_is_a_clear_error(tmp_path):
     write_config(tmp_path)
     (tmp_path / "data").mkdir()
@@ -135,6 +136,7 @@ def test_a_corrupt_store_is_a_clear_error(tmp_path):
     assert "the store is damaged" in r.stderr and "reportgen.sqlite" in r.stderr
 
 
+@pytest.mark.slow
 def test_corrupted_pages_are_one_line_from_run_and_doctor(tmp_path):
     """The header is intact, so the file opens; the damage is found mid-run."""
     write_config(tmp_path)
