@@ -41,7 +41,8 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -350,14 +351,31 @@ class Store:
         try:
             self.db = _Db(sqlite3.connect(target, timeout=timeout, isolation_level=None,
                                           check_same_thread=False), path)
-            if path is not None:
-                self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+            self._while_locked(lambda: self._setup(path is not None), timeout)
         except sqlite3.DatabaseError as exc:
             raise StoreDamagedError(f"{target}: cannot open the store ({exc}); move the file "
                                     "away to start a new one, or restore it from a backup"
                                     ) from None
+
+    def _setup(self, on_disk: bool) -> None:
+        if on_disk:
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    @staticmethod
+    def _while_locked(step: Callable[[], None], timeout: float) -> None:
+        """Run `step`, again while another process holds the file: switching to WAL (or
+        creating the schema) in a brand-new store does not wait on SQLite's busy timeout
+        when two processes open it at the same moment."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         row = None
