@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_interval, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -239,6 +239,16 @@ class Formatter:
 
     def date(self, d: dt.date | None) -> str:
         return NO_VALUE if d is None else format_date(d, self.f.date, locale=self.f.babel)
+
+    def day(self, d: dt.date | None) -> str:
+        """A day of the coming week, with its weekday: "Wed, Nov 25" / "11月25日 週三"."""
+        return NO_VALUE if d is None else format_skeleton("MMMEd", d, locale=self.f.babel)
+
+    def days(self, first: dt.date, last: dt.date | None) -> str:
+        """A span of days ("Dec 8 – 9"), or one day."""
+        if last is None or last == first:
+            return self.day(first)
+        return format_interval(first, last, "MMMd", locale=self.f.babel)
 
     def month(self, d: dt.date | None) -> str:
         return NO_VALUE if d is None else format_date(d, self.f.month, locale=self.f.babel)

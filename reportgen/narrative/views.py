@@ -30,6 +30,7 @@ class ViewContext:
     snapshot: Any
     issue: IssueInfo
     cover_signals: tuple[str, ...] = ()
+    takeaways: tuple[Any, ...] = ()   # digest.Bullet: the week's takeaways in its words
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class IssueInfo:
     previous_date: dt.date
     rebuilt: bool = False
     fallback: str | None = None
+    failed: tuple[str, ...] = ()   # series that failed to update in this run
+    issue_date: dt.date | None = None  # the issue's date (an --as-of replay's data are older)
 
 
 def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
