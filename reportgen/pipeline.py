@@ -469,7 +469,8 @@ def prepare_edition(config: Config, content: Content, lang: str, analysis: signa
     sections = content.registry.sections if sections is None else sections
     narrator = content.narrator(lang, analysis)
     chart_view = chart_views([c for s in sections for c in s.charts], content.style, analysis,
-                             drawn, narrator, events(content), snapshot.provenance)
+                             drawn, narrator, events(content), snapshot.provenance,
+                             snapshot.as_of if info.rebuilt else None)
     views = section_views(content, analysis, narrator, snapshot, info, sections)
     notes = load_notes(config.notes_dir, issue.date, [s.id for s in sections], lang,
                        content.locales[lang].fallbacks, config.report.max_note_kb * 1024)

@@ -175,7 +175,8 @@ def appendix(ctx: ViewContext) -> dict[str, Any]:
     return {
         "appendix_rows": appendix_rows(snapshot, ctx.catalog, narrator),
         "failed_rows": failed_rows(snapshot, narrator),
-        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
+        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator,
+                                 snapshot.as_of if rebuilt else None),
         "rebuilt_as_of": fmt.date(snapshot.as_of) if rebuilt else None,
         "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()
                                if p.vintages in ("estimated", "none") and k in snapshot.series)
