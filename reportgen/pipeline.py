@@ -600,7 +600,7 @@ def digest_inputs(analysis: signals.Analysis, snapshot: Snapshot, failed: tuple[
                       for sid in snapshot.stale()},
             "failed": list(failed),
             "signals": {k: v.to_json() for k, v in analysis.signals.items()},
-            "changes": asdict(analysis.changes)}
+            "changes": asdict(analysis.changes) if analysis.changes is not None else {}}
 
 
 # ---------------------------------------------------------------------------- history
