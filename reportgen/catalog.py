@@ -143,7 +143,7 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
 
 def load_catalog(source: ContentPaths | Path) -> Catalog:
     """Read indicators.toml, events.toml and the release calendar (releases.toml,
-    release_dates.csv); workspace copies win over built-ins."""
+    release_dates.csv, fomc.toml); workspace copies win over built-ins."""
     content = as_content(source, "catalogs")
     ind_path = content.file("catalogs", "indicators.toml")
     ev_path = content.file("catalogs", "events.toml")
@@ -158,7 +158,8 @@ def load_catalog(source: ContentPaths | Path) -> Catalog:
     concepts, companies = _sec(ind_path, sec)
     return Catalog(indicators=indicators, tables=tables, events=events, path=ind_path,
                    releases=load_releases(_optional(content, "releases.toml"),
-                                          _optional(content, "release_dates.csv")),
+                                          _optional(content, "release_dates.csv"),
+                                          _optional(content, "fomc.toml")),
                    companies=companies, concepts=concepts)
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_interval, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -178,6 +178,15 @@ def _main_catalog(source: ContentPaths | Path, code: str) -> Path | None:
         return None
 
 
+NBSP = "\u00a0"
+
+
+def _together(text: str) -> str:
+    """A number with its unit word ("5 bp", "$3.02 tn"): a no-break space, so a line never
+    ends between the two. Applied to the translated pattern, so every language gets it."""
+    return text.replace(" ", NBSP)
+
+
 class Formatter:
     """Locale-aware formatting of the report's units."""
 
@@ -203,12 +212,12 @@ class Formatter:
         """A difference of percentages, in percentage points."""
         if x is None or not math.isfinite(x):
             return NO_VALUE
-        return self.t.gettext("%(n)s pp") % {"n": self._n(x, digits)}
+        return _together(self.t.gettext("%(n)s pp") % {"n": self._n(x, digits)})
 
     def bp(self, x: float | None, digits: int = 0) -> str:
         if x is None or not math.isfinite(x):
             return NO_VALUE
-        return self.t.gettext("%(n)s bp") % {"n": self._n(x, digits)}
+        return _together(self.t.gettext("%(n)s bp") % {"n": self._n(x, digits)})
 
     def usd_bn(self, x: float | None, digits: int | None = None) -> str:
         """An amount given in USD billions, in the reader's scale words."""
@@ -219,10 +228,11 @@ class Formatter:
         if self.f.compact_money:
             digits = 2 if abs(x) >= 1000 else 0 if abs(x) >= 10 else 1
             n = format_compact_decimal(x * 1e9, locale=self.f.babel, fraction_digits=digits)
-            return self.t.gettext("%(n)s USD") % {"n": n}
+            return _together(self.t.gettext("%(n)s USD") % {"n": n})
         if abs(x) >= 1000:
-            return self.t.gettext("$%(n)s tn") % {"n": self._n(x / 1000, 2)}
-        return self.t.gettext("$%(n)s bn") % {"n": self._n(x, 0 if abs(x) >= 10 else 1)}
+            return _together(self.t.gettext("$%(n)s tn") % {"n": self._n(x / 1000, 2)})
+        return _together(self.t.gettext("$%(n)s bn") % {
+            "n": self._n(x, 0 if abs(x) >= 10 else 1)})
 
     def usd(self, x: float | None, digits: int = 0) -> str:
         if x is None or not math.isfinite(x):
@@ -239,6 +249,16 @@ class Formatter:
 
     def date(self, d: dt.date | None) -> str:
         return NO_VALUE if d is None else format_date(d, self.f.date, locale=self.f.babel)
+
+    def day(self, d: dt.date | None) -> str:
+        """A day of the coming week, with its weekday: "Wed, Nov 25" / "11月25日 週三"."""
+        return NO_VALUE if d is None else format_skeleton("MMMEd", d, locale=self.f.babel)
+
+    def days(self, first: dt.date, last: dt.date | None) -> str:
+        """A span of days ("Dec 8 – 9"), or one day."""
+        if last is None or last == first:
+            return self.day(first)
+        return format_interval(first, last, "MMMd", locale=self.f.babel)
 
     def month(self, d: dt.date | None) -> str:
         return NO_VALUE if d is None else format_date(d, self.f.month, locale=self.f.babel)

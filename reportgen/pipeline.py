@@ -54,7 +54,7 @@ from reportgen.config import Config
 from reportgen.errors import ConfigError, RenderError
 from reportgen.i18n import Locale, load_locales
 from reportgen.layout import Issue, Meeting
-from reportgen.narrative import Narrator, state_word
+from reportgen.narrative import Narrator, digest, state_word
 from reportgen.narrative.commentary import load_notes
 from reportgen.narrative.digest import EMAIL_CHART
 from reportgen.narrative.views import IssueInfo, ViewContext, chart_sources, chart_views
@@ -438,12 +438,14 @@ def section_views(content: Content, analysis: signals.Analysis, narrator: Narrat
     """Each section's own view in one language (empty for sections without one)."""
     out = {}
     cover = tuple(content.registry.cover_signals())
+    takeaways = tuple(digest.bullet(t, narrator, content) for t in digest.takeaways_of(
+        digest_inputs(analysis, snapshot, issue.failed), content))
     for section in sections:
         if section.views is None:
             out[section.id] = {}
             continue
         ctx = ViewContext(section, analysis.sections.get(section.id), analysis, narrator,
-                          content.catalog, snapshot, issue, cover)
+                          content.catalog, snapshot, issue, cover, takeaways)
         out[section.id] = section.views(ctx)
     return out
 
@@ -467,7 +469,8 @@ def prepare_edition(config: Config, content: Content, lang: str, analysis: signa
     sections = content.registry.sections if sections is None else sections
     narrator = content.narrator(lang, analysis)
     chart_view = chart_views([c for s in sections for c in s.charts], content.style, analysis,
-                             drawn, narrator, events(content), snapshot.provenance)
+                             drawn, narrator, events(content), snapshot.provenance,
+                             snapshot.as_of if info.rebuilt else None)
     views = section_views(content, analysis, narrator, snapshot, info, sections)
     notes = load_notes(config.notes_dir, issue.date, [s.id for s in sections], lang,
                        content.locales[lang].fallbacks, config.report.max_note_kb * 1024)
@@ -577,15 +580,27 @@ def write_editions(config: Config, content: Content, analysis: signals.Analysis,
 def signals_payload(analysis: signals.Analysis, snapshot: Snapshot, issue: Issue,
                     as_of: dt.date, gathered: sources.Gathered) -> dict[str, Any]:
     """signals.json: what the next issue, the e-mail and the site read."""
-    report = gathered.report
     return {"issue_date": issue.date.isoformat(),
             "data_as_of": analysis.data_as_of.isoformat() if analysis.data_as_of else None,
             "sample": analysis.sample, "reportgen": __version__,
             "as_of": as_of.isoformat(), "fallback": gathered.fallback,
-            "stale": {sid: _stale_entry(snapshot.provenance[sid]) for sid in snapshot.stale()},
-            "failed": sorted(report.failed) if report is not None else [],
+            **digest_inputs(analysis, snapshot, failed_of(gathered))}
+
+
+def failed_of(gathered: sources.Gathered) -> tuple[str, ...]:
+    report = gathered.report
+    return tuple(sorted(report.failed)) if report is not None else ()
+
+
+def digest_inputs(analysis: signals.Analysis, snapshot: Snapshot, failed: tuple[str, ...]
+                  ) -> dict[str, Any]:
+    """The part of signals.json the takeaways are chosen from: the report's cover reads
+    it here, the e-mail and the site from the published file, so all three agree."""
+    return {"stale": {sid: _stale_entry(snapshot.provenance[sid])
+                      for sid in snapshot.stale()},
+            "failed": list(failed),
             "signals": {k: v.to_json() for k, v in analysis.signals.items()},
-            "changes": asdict(analysis.changes)}
+            "changes": asdict(analysis.changes) if analysis.changes is not None else {}}
 
 
 # ---------------------------------------------------------------------------- history
@@ -776,7 +791,8 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
         progress("Comparing with the last issue")
         done.finish()  # while the workers draw
         info = IssueInfo(previous_date=dt.date.fromisoformat(analysis.changes.previous_date),
-                         rebuilt=rebuilt, fallback=done.gathered.fallback)
+                         rebuilt=rebuilt, fallback=done.gathered.fallback,
+                         failed=failed_of(done.gathered), issue_date=where.date)
         t = lap("changes", t)
 
         progress("Writing HTML")

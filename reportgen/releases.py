@@ -54,6 +54,29 @@ class Release:
     lag_days: int = 0
 
 
+@dataclass(frozen=True)
+class FomcMeeting:
+    """An FOMC meeting as the Fed announced it: first and last day (the statement's)."""
+
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """Something due in the week after an issue: a release or an FOMC meeting."""
+
+    day: dt.date
+    kind: str                 # release | fomc
+    id: str                   # the release id, or "fomc"
+    title: str                # English: releases.toml's title (a msgid), "FOMC"
+    end: dt.date | None = None  # the last day of a two-day meeting
+
+
+FOMC = "fomc"
+WEEK_AHEAD_DAYS = 7
+
+
 def _dated(values: dict[pd.Timestamp, pd.Timestamp]) -> pd.Series:
     index = pd.DatetimeIndex(sorted(values), name="date")
     return pd.Series([values[k] for k in index], index=index, dtype="datetime64[ns]")
@@ -68,6 +91,7 @@ class ReleaseCalendar:
     scheduled: dict[str, pd.Series] = field(default_factory=dict)
     announced: dict[str, pd.Series] = field(default_factory=dict)
     rules: dict[str, Release] = field(default_factory=dict)
+    meetings: tuple[FomcMeeting, ...] = ()  # FOMC meetings as announced (catalogs/fomc.toml)
     # per (table, series): its dates and values as sorted int64 arrays, for _lookup
     _arrays: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False)
@@ -235,10 +259,54 @@ def _release(path: Path, rid: str, raw: dict[str, Any]) -> Release:
                    int(raw.get("lag_days", 0)))
 
 
-def load_releases(spec_path: Path | None, dates_path: Path | None) -> ReleaseCalendar:
-    """releases.toml and release_dates.csv (found in the catalogs); none: empty."""
+def week_ahead(calendar: ReleaseCalendar, issue_date: dt.date,
+               days: int = WEEK_AHEAD_DAYS) -> list[Upcoming]:
+    """The releases and FOMC meetings due in the `days` days after the issue date (never
+    on or before it, so a replay shows what was then still to come), by day. A cancelled
+    period (published "never") is not due."""
+    first, last = issue_date + dt.timedelta(days=1), issue_date + dt.timedelta(days=days)
+    out: list[Upcoming] = []
+    for release in calendar.releases.values():
+        if release.rule:
+            saturdays = pd.date_range(pd.Timestamp(first) - pd.Timedelta(
+                days=release.lag_days + 7), pd.Timestamp(last), freq="W-SAT")
+            due = set(thursday_rule(saturdays, release.lag_days).date)
+        else:
+            due = {d.date() for sid in release.series
+                   for d in calendar.published.get(sid, pd.Series(dtype="M8[ns]"))
+                   if d < NEVER}
+        out += [Upcoming(d, "release", release.id, release.title) for d in sorted(due)
+                if first <= d <= last]
+    out += [Upcoming(m.start, FOMC, FOMC, "FOMC", m.end) for m in calendar.meetings
+            if m.start <= last and m.end >= first]
+    return sorted(out, key=lambda u: (u.day, u.kind != FOMC, u.id))
+
+
+def load_meetings(path: Path | None) -> tuple[FomcMeeting, ...]:
+    """catalogs/fomc.toml: the FOMC's announced meeting days; none: no meetings."""
+    if path is None or not path.is_file():
+        return ()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read ({exc})") from None
+    meetings = []
+    for i, entry in enumerate(raw.get("meeting", [])):
+        start, end = entry.get("start"), entry.get("end")
+        if not isinstance(start, dt.date) or not isinstance(end, dt.date) or end < start:
+            raise CatalogError(f"{path}: meeting #{i + 1} needs TOML dates start <= end "
+                               "(start = 2026-01-27, end = 2026-01-28)")
+        meetings.append(FomcMeeting(start, end))
+    return tuple(sorted(meetings, key=lambda m: m.start))
+
+
+def load_releases(spec_path: Path | None, dates_path: Path | None,
+                  fomc_path: Path | None = None) -> ReleaseCalendar:
+    """releases.toml and release_dates.csv (found in the catalogs), and the FOMC's
+    meetings (fomc.toml); none: empty."""
+    meetings = load_meetings(fomc_path)
     if spec_path is None or not spec_path.is_file():
-        return ReleaseCalendar()
+        return ReleaseCalendar(meetings=meetings)
     try:
         spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -252,7 +320,7 @@ def load_releases(spec_path: Path | None, dates_path: Path | None) -> ReleaseCal
         _read_dates(dates_path, releases, sources, tables)
     published, scheduled, announced = ({sid: _dated(v) for sid, v in t.items()}
                                        for t in tables)
-    return ReleaseCalendar(releases, published, scheduled, announced, rules)
+    return ReleaseCalendar(releases, published, scheduled, announced, rules, meetings)
 
 
 def _read_dates(path: Path, releases: dict[str, Release], sources: dict[str, str],

@@ -114,7 +114,7 @@ def test_sends_one_message_per_language_and_never_twice(issue, smtp):
     # the stance, takeaways and key numbers with their change and state colours
     text = en.get_body(("plain",)).get_content()
     assert "Macro stance: Neutral" in text and "Key takeaways" in text
-    assert "- Repo volume at or above IORB: 33.3% (19 Nov 2026); \u221216.7 pp" in text
+    assert "- Repo volume at or above IORB: 33.3% (19 Nov 2026); \u221216.7\u00a0pp" in text
     assert "Index concentration: from Calm to Watch" in html
     assert "Funding markets: from strained to Calm" in html
     assert re.search(r"class=\"tone-watch\" style=\"color:#[0-9a-f]{6};\"", html)  # Watch

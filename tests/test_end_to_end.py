@@ -141,6 +141,24 @@ def test_numbers_in_text_are_locale_formatted(built):
     assert "個基點" in hant.replace(" ", "") and "个基点" in hans.replace(" ", "")
 
 
+def test_a_number_and_its_unit_stay_on_one_line(built):
+    """The formatter joins "38 bp", "$3.02 tn" with a no-break space. pdftotext gives it
+    back as a plain space (checked), so the PDF is checked by its lines: none ends with a
+    number whose unit opens the next line."""
+    html = (built.folder / f"{file_stem(ISSUE_DATE, 'en')}.html").read_text("utf-8")
+    assert re.search(r"\d\u00a0bp\b", html) and re.search(r"\$\d+\.\d\d\u00a0tn\b", html)
+    numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', html, re.S).group(1)
+    values = re.findall(r"<dd>(.*?)</dd>", numbers)
+    assert any(v.endswith(("bp", "tn")) for v in values)
+    assert not [v for v in values if re.search(r"\d (bp|pp|tn|bn)\b", v)]
+    for lang in LANGUAGES:
+        out = subprocess.run([need("pdftotext"), str(
+            built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf"), "-"], capture_output=True,
+            text=True, check=True).stdout
+        assert not re.search(r"[\d.,]+\s*\n\s*(bp|pp|tn|bn|個基點|个基点|個百分點|个百分点)\b",
+                             out), lang
+
+
 def test_next_issue_compares_with_the_saved_signals_of_this_one(built):
     """A week later, "what changed" reads the previous issue's signals.json."""
     from reportgen.config import load_config, with_overrides

@@ -38,7 +38,7 @@ def test_a_high_for_all_the_data_and_nothing_when_it_is_not_news():
 
 def test_change_phrase_follows_state_and_unit():
     n = narrator("en", [1.0] * 30, state="falling", change=-0.25)
-    assert n.change("x_pct") == "down 0.2 pp over three months"
+    assert n.change("x_pct") == "down 0.2\u00a0pp over three months"
     n = narrator("zh-Hant", [1.0] * 30, state="falling", change=-0.25)
     assert n.change("x_pct") == "較三個月前下降0.2個百分點"
     assert n.date(dt.date(2026, 11, 23)) == "2026年11月23日"

@@ -204,7 +204,7 @@ def test_section_3_says_debt_funds_a_rising_share_in_every_language(sample_issue
         assert "–" not in text, lang
     en = " ".join(paragraphs(sample_issue.render(["s3"], "en")))
     assert "In the four quarters to Q3 2026, Microsoft, Alphabet, Amazon, Meta Platforms, " \
-           "and Oracle spent $683 bn on capital expenditure" in en
+           "and Oracle spent $683\u00a0bn on capital expenditure" in en
     assert "tighter than 85% of its history" in en and "wider than" not in en
     hant = " ".join(paragraphs(sample_issue.render(["s3"], "zh-Hant")))
     assert "截至2026年第3季的近四季" in hant and "比85%的歷史時期更窄" in hant
@@ -490,7 +490,7 @@ def test_quarterly_signals_are_dated_by_quarter_and_amounts_carry_their_sign(sam
         "quarter"
     assert n.d("hyperscaler_capex_ttm_usd_bn") == "Q3 2026"
     assert n.d("hy_oas_bp") == "19 Nov 2026"
-    assert n.fmt.usd_bn(-62.0) == "-$62 bn"
+    assert n.fmt.usd_bn(-62.0) == "-$62\u00a0bn"  # a no-break space: never a line end between
     hant = sample_issue.content.narrator("zh-Hant", sample_issue.analysis)
     assert hant.d("hyperscaler_capex_ttm_usd_bn") == "2026年第3季"
     assert hant.fmt.usd_bn(-62.0) == "-620億美元"

@@ -150,19 +150,19 @@ def test_digest_words_and_key_numbers_with_their_weekly_change(content):
         ("Private credit and funding liquidity: Stress", "stress")]  # fewer than three
     numbers = {k.title: k for k in d.numbers}
     effr = numbers["Effective fed funds rate"]  # a rate: its change in basis points
-    assert (effr.value, effr.change, effr.direction) == ("2.30%", "+16 bp", "up")
+    assert (effr.value, effr.change, effr.direction) == ("2.30%", "+16\u00a0bp", "up")
     hy = numbers["High-yield spread"]  # 1 bp, inside its flat band of 10 bp
     assert (hy.change, hy.direction) == ("unchanged", "flat")
     assert (numbers["Core PCE inflation, year on year"].change,
             numbers["Core PCE inflation, year on year"].observed) == ("unchanged", "Aug 2019")
     reserves = numbers["Reserve balances"]
-    assert (reserves.change, reserves.direction) == ("\u2212$60 bn", "down")
+    assert (reserves.change, reserves.direction) == ("\u2212$60\u00a0bn", "down")
     assert d.previous_date_text == "16 Sep 2019"
     assert [(r.name, r.tone) for r in d.loops] == [("Private credit and funding liquidity",
                                                     "stress")]
     assert d.chart is not None and d.chart.file == "s4_reserves.email.png"
     assert d.chart.alt.startswith("Reserves and the reverse-repo buffer. Reserve balances: "
-                                  "$1.39 tn on 18 Sep 2019.")
+                                  "$1.39\u00a0tn on 18 Sep 2019.")
     assert d.chart.legend[0] == ("Reserve balances", "#0072B2", "line")
 
     zh = digest(payload(), content, "zh-Hant", "Macro Liquidity Weekly")

@@ -10,6 +10,7 @@ from typing import Any
 
 from babel.lists import format_list
 
+from reportgen.narrative import N_
 from reportgen.narrative.views import (
     ViewContext,
     appendix_rows,
@@ -19,15 +20,36 @@ from reportgen.narrative.views import (
     stale_text,
     user_file,
 )
+from reportgen.releases import FOMC, week_ahead
+
+FOMC_WORDS = N_("FOMC meeting (statement on the last day)")
 
 
 def cover(ctx: ViewContext) -> dict[str, Any]:
-    """The banners (sample, stale, rebuilt) and the key numbers' ids."""
+    """The banners (sample, stale, rebuilt), the key numbers' ids, the week's takeaways
+    (the e-mail's, see digest) and the week ahead."""
     snapshot, narrator = ctx.snapshot, ctx.narrator
     return {"stale_count": len(snapshot.stale()),
             "fallback": ctx.issue.fallback is not None,
             "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
-            "cover_signals": ctx.cover_signals}
+            "cover_signals": ctx.cover_signals,
+            "takeaways": ctx.takeaways,
+            "week_ahead": week_ahead_rows(ctx)}
+
+
+def week_ahead_rows(ctx: ViewContext) -> list[dict[str, str]]:
+    """The releases and FOMC meetings of the seven days after the issue, in the reader's
+    words and dates."""
+    fmt, t = ctx.narrator.fmt, ctx.narrator.t
+    rows = []
+    for item in week_ahead(ctx.catalog.releases, ctx.issue.issue_date or ctx.analysis.as_of):
+        if item.kind == FOMC:
+            rows.append({"kind": item.kind, "when": fmt.days(item.day, item.end),
+                         "what": t.gettext(FOMC_WORDS)})
+        else:
+            rows.append({"kind": item.kind, "when": fmt.day(item.day),
+                         "what": t.gettext(item.title)})
+    return rows
 
 
 def glance(ctx: ViewContext) -> dict[str, Any]:
@@ -153,7 +175,8 @@ def appendix(ctx: ViewContext) -> dict[str, Any]:
     return {
         "appendix_rows": appendix_rows(snapshot, ctx.catalog, narrator),
         "failed_rows": failed_rows(snapshot, narrator),
-        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator),
+        "stale_list": stale_text(snapshot.stale(), snapshot.provenance, narrator,
+                                 snapshot.as_of if rebuilt else None),
         "rebuilt_as_of": fmt.date(snapshot.as_of) if rebuilt else None,
         "vintage_gaps": sorted(k for k, p in snapshot.provenance.items()
                                if p.vintages in ("estimated", "none") and k in snapshot.series)

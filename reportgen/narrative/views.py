@@ -30,6 +30,7 @@ class ViewContext:
     snapshot: Any
     issue: IssueInfo
     cover_signals: tuple[str, ...] = ()
+    takeaways: tuple[Any, ...] = ()   # digest.Bullet: the week's takeaways in its words
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,15 @@ class IssueInfo:
     previous_date: dt.date
     rebuilt: bool = False
     fallback: str | None = None
+    failed: tuple[str, ...] = ()   # series that failed to update in this run
+    issue_date: dt.date | None = None  # the issue's date (an --as-of replay's data are older)
 
 
 def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
                 analysis: signals.Analysis, drawn: list[charts.DrawnChart], narrator: Narrator,
                 events: list[tuple[str, dt.date, dt.date | None]],
-                provenance: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+                provenance: dict[str, Any] | None = None, known_by: dt.date | None = None
+                ) -> dict[str, dict[str, Any]]:
     """What the templates need to show each chart in one language. `provenance` (the
     snapshot's) says which catalog series had data: only those are named as sources."""
     t, fmt, lang = narrator.t, narrator.fmt, narrator.lang
@@ -87,7 +91,8 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
             "last": fmt.observed(last, narrator.frequency(tuple(drawn_from))),
             "alt": alt_text(spec, analysis, narrator),
             "img_class": charts.KINDS[spec.kind].img_class,
-            "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator),
+            "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator,
+                                known_by),
         }
     return views
 
@@ -126,19 +131,34 @@ def chart_inputs(spec: charts.ChartSpec, analysis: signals.Analysis, drawn_only:
     return sorted(found)
 
 
-def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narrator) -> str:
-    """'Not updated: WALCL (last fetched 17 Nov 2026, last observation 12 Nov 2026).'"""
+def stale_text(series_ids: list[str], provenance: dict[str, Any], narrator: Narrator,
+               known_by: dt.date | None = None) -> str:
+    """'Not updated: WALCL (last fetched 17 Nov 2026, last observation 12 Nov 2026).'
+
+    `known_by`: in an --as-of replay, the day the data are as of. A fetch after it is
+    not something the issue could have known: then only the last observation is said.
+    Nothing known: the series id alone, never a dash mid-sentence."""
     t, fmt = narrator.t, narrator.fmt
     parts = []
     for sid in series_ids:
         prov = provenance.get(sid)
         if prov is None or not prov.stale:
             continue
-        parts.append(t.gettext("%(series)s (last fetched %(fetched)s, last observation "
-                               "%(date)s)") % {
-            "series": sid,
-            "fetched": fmt.date(prov.fetched_at.date()) if prov.fetched_at else "–",
-            "date": fmt.date(prov.last_date) if prov.last_date else "–"})
+        fetched = prov.fetched_at.date() if prov.fetched_at else None
+        if fetched is not None and known_by is not None and fetched > known_by:
+            fetched = None
+        if fetched is not None and prov.last_date is not None:
+            parts.append(t.gettext("%(series)s (last fetched %(fetched)s, last observation "
+                                   "%(date)s)") % {
+                "series": sid, "fetched": fmt.date(fetched), "date": fmt.date(prov.last_date)})
+        elif prov.last_date is not None:
+            parts.append(t.gettext("%(series)s (last observation %(date)s)") % {
+                "series": sid, "date": fmt.date(prov.last_date)})
+        elif fetched is not None:
+            parts.append(t.gettext("%(series)s (last fetched %(fetched)s)") % {
+                "series": sid, "fetched": fmt.date(fetched)})
+        else:
+            parts.append(sid)
     if not parts:
         return ""
     return t.gettext("Not updated in this issue: %(list)s.") % {

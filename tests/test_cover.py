@@ -1,0 +1,125 @@
+"""The cover: the week's takeaways (the e-mail's, word for word) and the week ahead."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import html
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import ISSUE_DATE, LANGUAGES
+from pandas.tseries.holiday import USFederalHolidayCalendar
+
+from reportgen.narrative import digest
+from reportgen.narrative.views import IssueInfo
+from reportgen.pipeline import digest_inputs, render_sections
+from reportgen.releases import week_ahead
+
+CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
+
+
+def _block(page: str, css_class: str) -> str:
+    found = re.search(rf'<section class="{css_class}".*?</section>', page, re.S)
+    assert found, f"no {css_class} on the cover"
+    return found.group(0)
+
+
+def _texts(block: str, tag: str) -> list[str]:
+    return [html.unescape(re.sub(r"<[^>]+>", "", m)).strip()
+            for m in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", block, re.S)]
+
+
+def expected_week(issue: dt.date) -> list[tuple[dt.date, str]]:
+    """What is due in the seven days after `issue`, read from the calendar files alone:
+    release_dates.csv's publication days, Thursday for the weekly claims (the Wednesday
+    when that Thursday is a federal holiday), and fomc.toml's meetings."""
+    first, last = issue + dt.timedelta(days=1), issue + dt.timedelta(days=7)
+    spec = tomllib.loads((CATALOGS / "releases.toml").read_text(encoding="utf-8"))
+    due: set[tuple[dt.date, str]] = set()
+    with open(CATALOGS / "release_dates.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["published"] != "never":
+                day = dt.date.fromisoformat(row["published"])
+                if first <= day <= last:
+                    due.add((day, spec["release"][row["release"]]["title"]))
+    holidays = {d.date() for d in USFederalHolidayCalendar().holidays(first, last)}
+    for release in spec["release"].values():
+        if release.get("rule") == "thursday":
+            for k in range(8):
+                day = issue + dt.timedelta(days=k)
+                if day.weekday() == 3:
+                    day = day - dt.timedelta(days=1) if day in holidays else day
+                    if first <= day <= last:
+                        due.add((day, release["title"]))
+    fomc = tomllib.loads((CATALOGS / "fomc.toml").read_text(encoding="utf-8"))
+    for m in fomc["meeting"]:
+        if m["start"] <= last and m["end"] >= first:
+            due.add((m["start"], "FOMC"))
+    return sorted(due)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cover_shows_the_emails_takeaways(sample_issue, lang):
+    """Same selection and words as the e-mail's digest of the published signals.json."""
+    a = sample_issue.analysis
+    payload = {"issue_date": ISSUE_DATE.isoformat(), "data_as_of": None,
+               "sample": a.sample, **digest_inputs(a, sample_issue.snapshot, ())}
+    mail = digest.digest(payload, sample_issue.content, lang, "Macro Liquidity Weekly")
+    shown = _texts(_block(sample_issue.render(["cover"], lang), "cover-takeaways"), "li")
+    assert 3 <= len(shown) <= 5
+    assert shown == [b.text for b in mail.takeaways]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_week_ahead_lists_what_the_calendar_says(sample_issue, lang):
+    expected = expected_week(ISSUE_DATE)
+    assert expected, "the sample week should have something due (the claims at least)"
+    n = sample_issue.content.narrator(lang, sample_issue.analysis)
+    block = _block(sample_issue.render(["cover"], lang), "cover-week")
+    when, what = _texts(block, "dt"), _texts(block, "dd")
+    fomc = n.t.gettext("FOMC meeting (statement on the last day)")
+    assert sorted(zip(when, what, strict=True)) == sorted(
+        (n.fmt.day(day), fomc if title == "FOMC" else n.t.gettext(title))
+        for day, title in expected)
+    days = [day for day, _ in expected]
+    assert when == [n.fmt.day(d) for d in sorted(days)]  # in the order of the days
+    if lang == "en":  # Thanksgiving moves the claims to Wednesday 25 November
+        assert "Wed, Nov 25" in when
+    else:
+        assert all("週三" in w or "周三" in w for w in when)
+        assert not re.search(r"[A-Za-z]{4,}", " ".join(what).replace("FOMC", "")
+                             .replace("CPI", "").replace("JOLTS", "").replace("PCE", "")
+                             .replace("GDP", ""))
+
+
+@pytest.mark.parametrize("issue", [dt.date(2025, 10, 27), dt.date(2026, 12, 1),
+                                   dt.date(2026, 12, 3), dt.date(2019, 5, 1)])
+def test_week_ahead_matches_the_files_and_never_looks_back(sample_issue, issue):
+    found = week_ahead(sample_issue.content.catalog.releases, issue)
+    assert sorted((u.day, u.title) for u in found) == expected_week(issue)
+    assert [u.day for u in found] == sorted(u.day for u in found)
+    assert all(issue < u.day <= issue + dt.timedelta(days=7) for u in found)
+
+
+def test_replay_lists_the_week_after_the_issue_not_after_the_data(sample_issue):
+    """An --as-of replay: data of 23 Oct 2025, issue of 27 Oct (the CPI came out on the
+    24th, between the two). The week ahead is the issue's (the FOMC of 28-29 Oct first),
+    nothing on or before the issue date."""
+    data_day, issue = dt.date(2025, 10, 23), dt.date(2025, 10, 27)
+    analysis = dataclasses.replace(sample_issue.analysis, as_of=data_day)
+    info = IssueInfo(previous_date=data_day - dt.timedelta(days=7), rebuilt=True,
+                     issue_date=issue)
+    page = render_sections(sample_issue.config, sample_issue.content, analysis,
+                           sample_issue.snapshot, "en", ["cover"], info=info)
+    block = _block(page, "cover-week")
+    assert _texts(block, "dt")[0] == "Oct 28\u2009\u2013\u200929"
+    assert "FOMC meeting" in _texts(block, "dd")[0]
+    n = sample_issue.content.narrator("en", analysis)
+    shown = set(_texts(block, "dt"))
+    assert "Consumer Price Index" not in _texts(block, "dd")
+    for k in range((issue - data_day).days + 1):
+        assert n.fmt.day(data_day + dt.timedelta(days=k)) not in shown
