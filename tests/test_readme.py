@@ -50,7 +50,7 @@ def test_the_example_section_builds(tmp_path):
     assert r.returncode == 0, r.stderr
     issue = tmp_path / "out" / "2026-11-23"
     html = (issue / "reportgen-2026-11-23-en.html").read_text("utf-8")
-    assert re.search(r"The two-year yield is \d\.\d\d% \(19 Nov 2026\), (up|down) \d+ bp over "
+    assert re.search(r"The two-year yield is \d\.\d\d% \(19 Nov 2026\), (up|down) \d+\u00a0bp over "
                      r"three months\.", html)
     assert (issue / "charts" / "twoyear_line.svg").is_file()
     order = re.findall(r'<section class="section section-([\w-]+)"', html)
