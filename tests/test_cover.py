@@ -75,6 +75,29 @@ def test_cover_shows_the_emails_takeaways(sample_issue, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+def test_cover_key_numbers_carry_the_emails_changes(sample_issue, lang):
+    """Each key number with its change since the issue compared with, as the e-mail gives
+    it, and an arrow for its direction; a number whose earlier value is not comparable has
+    none."""
+    a = sample_issue.analysis
+    payload = {"issue_date": ISSUE_DATE.isoformat(), "data_as_of": None,
+               "sample": a.sample, **digest_inputs(a, sample_issue.snapshot, ())}
+    mail = digest.digest(payload, sample_issue.content, lang, "Macro Liquidity Weekly")
+    page = sample_issue.render(["cover"], lang)
+    numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', page, re.S).group(1)
+    rows = re.findall(r"<div><dt>(.*?)</dt><dd>(.*?)</dd>(?:<dd class=\"chg chg-(\w+)\">"
+                      r"<span aria-hidden=\"true\">(.)</span> (.*?)</dd>)?</div>", numbers)
+    assert [(html.unescape(t), html.unescape(v), d, html.unescape(c))
+            for t, v, d, _, c in rows] == [
+        (k.title, k.value, k.direction, k.change) for k in mail.numbers]
+    arrows = {"up": "\u2191", "down": "\u2193", "flat": "\u2192"}
+    assert all(arrow == arrows[d] for _, _, d, arrow, _ in rows if d)
+    assert {"down", "flat"} <= {d for _, _, d, _, _ in rows}  # the sample's week has both
+    assert any(not d for _, _, d, _, _ in rows)  # the top-10 share: its measure changed
+    assert mail.previous_date_text in page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_week_ahead_lists_what_the_calendar_says(sample_issue, lang):
     expected = expected_week(ISSUE_DATE)
     assert expected, "the sample week should have something due (the claims at least)"

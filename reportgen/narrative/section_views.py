@@ -5,12 +5,14 @@ the sections name them in their section.toml (`views = "reportgen.narrative.sect
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 from babel.lists import format_list
 
 from reportgen.narrative import N_
+from reportgen.narrative.digest import key_numbers
 from reportgen.narrative.views import (
     ViewContext,
     appendix_rows,
@@ -26,13 +28,18 @@ FOMC_WORDS = N_("FOMC meeting (statement on the last day)")
 
 
 def cover(ctx: ViewContext) -> dict[str, Any]:
-    """The banners (sample, stale, rebuilt), the key numbers' ids, the week's takeaways
-    (the e-mail's, see digest) and the week ahead."""
+    """The banners (sample, stale, rebuilt), the key numbers with their change since the
+    issue compared with, the week's takeaways (both as the e-mail has them, see digest)
+    and the week ahead."""
     snapshot, narrator = ctx.snapshot, ctx.narrator
+    changes = ctx.analysis.changes
+    previous = changes.previous if changes is not None else {}
     return {"stale_count": len(snapshot.stale()),
             "fallback": ctx.issue.fallback is not None,
             "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
-            "cover_signals": ctx.cover_signals,
+            "numbers": key_numbers(narrator, list(ctx.cover_signals), previous),
+            "since": narrator.fmt.date(dt.date.fromisoformat(changes.previous_date))
+            if changes is not None and changes.previous_date else "",
             "takeaways": ctx.takeaways,
             "week_ahead": week_ahead_rows(ctx)}
 
