@@ -513,7 +513,8 @@ def render_edition(config: Config, content: Content, edition: Edition, medium: s
         chart_view = {k: {**v, "src": v["src"].removesuffix(".svg") + ".png"}
                       if "src" in v else v for k, v in chart_view.items()}
     ctx = _context(config, content, edition, medium, analysis, chart_view, issue, created)
-    return render.render_html(edition.locale.env, REPORT_TEMPLATE, ctx)
+    html = render.render_html(edition.locale.env, REPORT_TEMPLATE, ctx)
+    return render.scrollable_tables(html) if medium == "html" else html
 
 
 def stamp(documents: dict[str, str], edition: Edition, created: dt.datetime

@@ -4,7 +4,9 @@ the PDF from the result."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -172,4 +174,30 @@ def render_html(env: jinja2.Environment, template: str, context: dict[str, Any])
     """Render one document; template problems become one-line errors with file and line."""
     html = _guard(lambda: env.get_template(template).render(**context), template, env)
     return html.replace(MISSING_MARK, "")
+
+
+_TABLE_OR_HEADING = re.compile(r"<h[2-4]\b[^>]*>(.*?)</h[2-4]>|<table\b.*?</table>", re.S)
+_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def scrollable_tables(html: str) -> str:
+    """Each table of a web page inside a region that scrolls sideways on a narrow screen.
+
+    The table keeps its table semantics (a table made `display: block` to scroll loses
+    them for screen readers); the region takes keyboard focus, so it can be scrolled
+    without a mouse, and is named after the table's caption or the heading above it."""
+    out, pos, heading = [], 0, ""
+    for m in _TABLE_OR_HEADING.finditer(html):
+        if m.group(1) is not None:
+            heading = m.group(1)
+            continue
+        caption = _CAPTION.search(m.group(0))
+        name = " ".join(_TAG.sub(" ", caption.group(1) if caption else heading).split())
+        out += [html[pos:m.start()],
+                f'<div class="table-scroll" role="region" tabindex="0" '
+                f'aria-label="{escape(unescape(name), quote=True)}">', m.group(0), "</div>"]
+        pos = m.end()
+    out.append(html[pos:])
+    return "".join(out)
 
