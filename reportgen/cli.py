@@ -311,7 +311,7 @@ def _summary(args: argparse.Namespace, result: Any, what: str) -> int:
     if result.sample and not result.fallback:
         out.print("[bold red]SAMPLE DATA: this issue was built from the bundled synthetic "
                   "sample, not real observations.[/]")
-    if failed:
+    if failed and not result.fallback:  # with the sample fallback, the warning above says it
         names = [f"{sid} ({FAILURE_WORDS.get(kinds.get(sid, ''), 'failed')})"
                  for sid in sorted(failed)]
         out.print(f"[yellow]WARNING: {len(failed)} series failed this run and are shown as last "
