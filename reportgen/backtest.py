@@ -36,12 +36,12 @@ import pandas as pd
 
 from reportgen import __version__
 from reportgen.errors import ConfigError, PublishError
+from reportgen.layout import BACKTEST_TABLE
 from reportgen.signals.transforms import clean
 
 log = logging.getLogger(__name__)
 
-BACKTEST_DIR = "backtest"
-TABLE_JSON, TABLE_CSV, SUMMARY_JSON = "backtest.json", "backtest.csv", "summary.json"
+TABLE_JSON, TABLE_CSV, SUMMARY_JSON = BACKTEST_TABLE, "backtest.csv", "summary.json"
 HORIZONS = (4, 13, 26)  # weeks
 WEEKDAY = 2  # Wednesday: the H.4.1's day, after the week's funding data
 FIRST_DATE = dt.date(2018, 7, 4)  # three months of SOFR (April 2018) behind the first reading

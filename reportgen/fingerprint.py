@@ -23,6 +23,7 @@ from typing import Any
 import reportgen
 from reportgen.cache import Hasher
 from reportgen.content import KINDS, ContentPaths, builtin_root
+from reportgen.layout import BACKTEST_DIR, BACKTEST_TABLE
 
 # Libraries whose output ends up in the files (numbers, pictures, PDF bytes).
 LIBRARIES = ("pandas", "numpy", "matplotlib", "weasyprint", "pydyf", "jinja2", "babel",
@@ -206,9 +207,8 @@ def previous_issue(output_dir: Path, issue_date: dt.date) -> str:
 
 
 def history(output_dir: Path) -> str:
-    """The backtest's stored readings, which the track-record section reads (the table is
-    named as in reportgen.backtest, which is not imported here: it needs pandas)."""
-    table = output_dir / "backtest" / "backtest.json"
+    """The backtest's stored readings, which the track-record section reads."""
+    table = output_dir / BACKTEST_DIR / BACKTEST_TABLE
     h = Hasher()
     with contextlib.suppress(OSError):
         h.add(table.read_bytes())

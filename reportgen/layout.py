@@ -8,6 +8,8 @@
         sent.json                            who has had the e-mail (written by send)
         chart-pack-<lang>/                   slides, written by `reportgen charts`
 
+    output/backtest/backtest.json            the backtest's weekly readings (`reportgen backtest`)
+
     output/meetings/2026-11-23-s4/           one meeting edition (`run --section 4`)
         reportgen-2026-11-23-s4-<lang>.html  the chosen sections alone, web edition
         reportgen-2026-11-23-s4-<lang>.pdf   and their PDF
@@ -33,23 +35,20 @@ LEDGER_FILE = "sent.json"
 CHARTS_DIR = "charts"
 PACK_PREFIX = "chart-pack-"
 MEETINGS_DIR = "meetings"
+BACKTEST_DIR = "backtest"  # output/backtest/: the weekly readings and what followed them
+BACKTEST_TABLE = "backtest.json"
 ISSUE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True)
-class Issue:
-    """The files of one dated issue under an output folder."""
+class Editions:
+    """The file names of an edition's languages, from its `name` (an issue's date, or a
+    meeting's date and sections)."""
 
-    output_dir: Path
-    date: dt.date
-
-    @property
-    def folder(self) -> Path:
-        return self.output_dir / self.date.isoformat()
+    name: str
 
     def stem(self, lang: str) -> str:
         """reportgen-2026-11-23-zh-Hant: file names say the date and the language."""
-        return f"{PREFIX}-{self.date.isoformat()}-{lang}"
+        return f"{PREFIX}-{self.name}-{lang}"
 
     def html_name(self, lang: str) -> str:
         return f"{self.stem(lang)}.html"
@@ -60,6 +59,26 @@ class Issue:
     def print_name(self, lang: str) -> str:
         """The HTML the PDF is laid out from (staging only, never published)."""
         return f".{self.stem(lang)}.print.html"
+
+    def pack_name(self, lang: str) -> str:
+        """The folder of the chart pack (16:9 slides) in one language."""
+        return f"{PACK_PREFIX}{lang}"
+
+
+@dataclass(frozen=True)
+class Issue(Editions):
+    """The files of one dated issue under an output folder."""
+
+    output_dir: Path
+    date: dt.date
+
+    @property
+    def name(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def folder(self) -> Path:
+        return self.output_dir / self.name
 
     def html(self, lang: str) -> Path:
         return self.folder / self.html_name(lang)
@@ -80,7 +99,7 @@ class Issue:
         return self.folder / CHARTS_DIR
 
     def pack(self, lang: str) -> Path:
-        return self.folder / f"{PACK_PREFIX}{lang}"
+        return self.folder / self.pack_name(lang)
 
     def languages(self) -> list[str]:
         """Languages whose web edition this issue holds, from the file names."""
@@ -99,7 +118,7 @@ def issues(output_dir: Path) -> list[Issue]:
 
 
 @dataclass(frozen=True)
-class Meeting:
+class Meeting(Editions):
     """The files of a meeting edition: some sections alone, on demand, beside the issues
     (named like an issue's, with the section ids after the date)."""
 
@@ -114,18 +133,3 @@ class Meeting:
     @property
     def folder(self) -> Path:
         return self.output_dir / MEETINGS_DIR / self.name
-
-    def stem(self, lang: str) -> str:
-        return f"{PREFIX}-{self.name}-{lang}"
-
-    def html_name(self, lang: str) -> str:
-        return f"{self.stem(lang)}.html"
-
-    def pdf_name(self, lang: str) -> str:
-        return f"{self.stem(lang)}.pdf"
-
-    def print_name(self, lang: str) -> str:
-        return f".{self.stem(lang)}.print.html"
-
-    def pack_name(self, lang: str) -> str:
-        return f"chart-pack-{lang}"

@@ -53,7 +53,7 @@ from reportgen.charts import plan as charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError, RenderError
 from reportgen.i18n import Locale, load_locales
-from reportgen.layout import Issue, Meeting
+from reportgen.layout import BACKTEST_DIR, Issue, Meeting
 from reportgen.narrative import Narrator, digest, state_word
 from reportgen.narrative.commentary import load_notes
 from reportgen.narrative.digest import EMAIL_CHART
@@ -310,9 +310,14 @@ def email_jobs(config: Config, content: Content, jobs: list[ChartJob], chart_dir
                     raster=True, style=style) for job in jobs if job.spec.id == lead]
 
 
+def for_email(job: ChartJob) -> bool:
+    """The e-mail's copy of its lead chart (not shown by the editions)."""
+    return job.path.stem.endswith(EMAIL_CHART)
+
+
 def report_charts(jobs: list[ChartJob]) -> list[ChartJob]:
     """The jobs whose pictures the editions show (not the e-mail's copy)."""
-    return [j for j in jobs if not j.path.stem.endswith(EMAIL_CHART)]
+    return [j for j in jobs if not for_email(j)]
 
 
 def email_style(config: Config, content: Content, path: Path) -> Style:
@@ -337,26 +342,6 @@ def lead_chart(config: Config, content: Content) -> str:
         raise ConfigError(f"email.lead_chart: no chart {lead!r} in any section's charts.toml; "
                           f"use one of {', '.join(known)} (or \"\" for none)")
     return lead
-
-
-def lead_pngs(chart_dir: Path) -> set[str]:
-    """The e-mail's lead chart as PNG (one per language when its words are inside)."""
-    return {f"charts/{p.name}" for p in chart_dir.glob(f"*{EMAIL_CHART}.png")}
-
-
-def draw(config: Config, content: Content, analysis: signals.Analysis, snapshot: Snapshot,
-         chart_dir: Path, raster: bool) -> list[DrawnChart]:
-    """Every chart of the report drawn into `chart_dir` (cache and workers as in build)."""
-    chart_dir.mkdir(parents=True, exist_ok=True)
-    jobs = plan_charts(config, content, analysis, snapshot, content.registry.charts(),
-                       chart_dir, raster)
-    store = cache_for(config)
-    with parallel.Workers(config.report.workers, ["charts"]) as pool:
-        work = Work(store, pool)
-        for job in jobs:
-            work.chart(job)
-        work.finish()
-    return charts.drawn(report_charts(jobs))
 
 
 def pack_jobs(content: Content, analysis: signals.Analysis, snapshot: Snapshot,
@@ -610,7 +595,7 @@ HISTORY_REFRESH_WEEKS = 12  # weeks an issue adds to the backtest itself; more: 
 
 
 def backtest_folder(config: Config) -> Path:
-    return config.output_dir / backtest.BACKTEST_DIR
+    return config.output_dir / BACKTEST_DIR
 
 
 def _replayer(config: Config, content: Content, store: Any, preload: bool = True
@@ -778,6 +763,7 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
     specs = picked.charts()
     jobs = plan_charts(config, content, analysis, snapshot, specs, staging / "charts", raster,
                        email=not asked)
+    pictures = report_charts(jobs)
     with parallel.Workers(config.report.workers, duties(config)) as pool:
         work = Work(store, pool)
         keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
@@ -798,8 +784,8 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
 
         progress("Writing HTML")
         keep, pdf_jobs = write_editions(config, content, analysis, snapshot,
-                                        charts.drawn(report_charts(jobs)), staging, where,
-                                        info, store, picked.sections)
+                                        charts.drawn(pictures), staging, where, info, store,
+                                        picked.sections)
         t = lap("html", t)
         if pdf_jobs:
             progress("Laying out PDFs")
@@ -811,8 +797,9 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
         work.finish()
         lap("pdf", t)
     if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
-        keep |= {f"charts/{j.path.name}" for j in report_charts(jobs)}
-    keep |= lead_pngs(staging / "charts")  # but the e-mail's lead chart
+        keep |= {f"charts/{j.path.name}" for j in pictures}
+    keep |= {f"charts/{p.name}" for j in jobs if for_email(j)  # but the e-mail's lead chart
+             for p in j.outputs if p.suffix == ".png"}
     keep |= {p.relative_to(staging).as_posix() for j in packs for p in j.outputs}
     return Made(keep, work.made)
 
