@@ -125,6 +125,7 @@ _STORE_QUERIES = (
     "SELECT name, source, fetched_at, sample, data FROM tables ORDER BY name",
     "SELECT company, COUNT(*), TOTAL(value), MAX(filed), MIN(filed), MAX(accn),"
     " TOTAL(julianday(period_end)) FROM filing_facts GROUP BY company ORDER BY company",
+    "SELECT * FROM release_schedule ORDER BY release, day",
 )
 
 

@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import io
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -260,14 +260,20 @@ def _release(path: Path, rid: str, raw: dict[str, Any]) -> Release:
 
 
 def week_ahead(calendar: ReleaseCalendar, issue_date: dt.date,
-               days: int = WEEK_AHEAD_DAYS) -> list[Upcoming]:
+               days: int = WEEK_AHEAD_DAYS,
+               schedule: Mapping[str, tuple[dt.date, ...]] | None = None) -> list[Upcoming]:
     """The releases and FOMC meetings due in the `days` days after the issue date (never
     on or before it, so a replay shows what was then still to come), by day. A cancelled
-    period (published "never") is not due."""
+    period (published "never") is not due. `schedule` is FRED's schedule of a release as
+    read by the issue date (Store.schedule): where it reaches past the week, it stands in
+    for the bundled calendar, whose future rows are an agency schedule copied by hand."""
     first, last = issue_date + dt.timedelta(days=1), issue_date + dt.timedelta(days=days)
     out: list[Upcoming] = []
     for release in calendar.releases.values():
-        if release.rule:
+        fred = (schedule or {}).get(release.id, ())
+        if fred and fred[-1] >= last:
+            due = set(fred)
+        elif release.rule:
             saturdays = pd.date_range(pd.Timestamp(first) - pd.Timedelta(
                 days=release.lag_days + 7), pd.Timestamp(last), freq="W-SAT")
             due = set(thursday_rule(saturdays, release.lag_days).date)

@@ -63,7 +63,7 @@ from reportgen.releases import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: filing_facts, series.failure
+SCHEMA_VERSION = 3  # 2: filing_facts, series.failure; 3: release_schedule
 WITHDRAWN_SHARE = 0.01  # more observations missing from an answer than this: truncated
 OPEN_END = "9999-12-31"
 UNKNOWN = ""  # known_from of a value whose publication date is estimated, not recorded
@@ -127,6 +127,12 @@ CREATE TABLE IF NOT EXISTS filing_facts (  -- SEC XBRL facts, each known from it
     PRIMARY KEY (company, tag, period_start, period_end, accn)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS filing_facts_filed ON filing_facts (filed);
+CREATE TABLE IF NOT EXISTS release_schedule (  -- FRED's schedule of the key releases ahead
+    release TEXT NOT NULL,              -- a release id of catalogs/releases.toml (cpi)
+    day TEXT NOT NULL,                  -- a day it is scheduled to be published
+    fetched TEXT NOT NULL,              -- the day the schedule was read: known from then
+    PRIMARY KEY (release, day)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fetch_log (
     id INTEGER PRIMARY KEY,
     series_id TEXT NOT NULL, source TEXT NOT NULL,
@@ -140,7 +146,8 @@ CREATE TABLE IF NOT EXISTS fetch_log (
 
 # From schema version N to the current one (run in one transaction, with the CREATE ... IF
 # NOT EXISTS statements of _SCHEMA that add the tables a version lacked).
-_MIGRATIONS = {1: "ALTER TABLE series ADD COLUMN failure TEXT NOT NULL DEFAULT ''"}
+# From a version to the current one (the _SCHEMA script before it creates new tables).
+_MIGRATIONS = {1: "ALTER TABLE series ADD COLUMN failure TEXT NOT NULL DEFAULT ''", 2: ""}
 
 
 def _iso(when: dt.datetime) -> str:
@@ -730,6 +737,34 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO tables VALUES (?,?,?,?,?)",
                             (name, source, _iso(fetched_at), int(sample), data))
 
+    def put_schedule(self, release: str, days: list[dt.date], fetched: dt.date) -> None:
+        """A release's schedule as read on `fetched`: it replaces what an earlier read said
+        of the days from then on (a moved date moves); the days before stay as they were
+        known, so a replay of an earlier week reads the schedule of its time."""
+        with self._tx():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                            (f"schedule_read:{release}", fetched.isoformat()))
+            self.db.execute("DELETE FROM release_schedule WHERE release=? AND day>=?",
+                            (release, fetched.isoformat()))
+            self.db.executemany("INSERT OR REPLACE INTO release_schedule VALUES (?,?,?)",
+                                [(release, d.isoformat(), fetched.isoformat()) for d in days
+                                 if d >= fetched])
+
+    def schedule_read(self, release: str) -> dt.date | None:
+        """The day a release's schedule was last read (put_schedule), if ever."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?",
+                              (f"schedule_read:{release}",)).fetchone()
+        return dt.date.fromisoformat(row[0]) if row else None
+
+    def schedule(self, as_of: dt.date) -> dict[str, tuple[dt.date, ...]]:
+        """The key releases' scheduled days as read on or before `as_of`, by release."""
+        out: dict[str, list[dt.date]] = {}
+        for release, day in self.db.execute(
+                "SELECT release, day FROM release_schedule WHERE fetched<=? ORDER BY release,"
+                " day", (as_of.isoformat(),)):
+            out.setdefault(release, []).append(dt.date.fromisoformat(day))
+        return {k: tuple(v) for k, v in out.items()}
+
     # -- reads -------------------------------------------------------------------------
 
     def series_ids(self) -> list[str]:
@@ -880,7 +915,9 @@ class Store:
                         sample=any(p.sample for p in provenance.values()),
                         first_prints=first_prints, releases=self.catalog.releases,
                         filings=filings, companies=self.catalog.companies,
-                        concepts=self.catalog.concepts)
+                        concepts=self.catalog.concepts,
+                        schedule=self._pre.schedule(as_of) if self._pre is not None
+                        else self.schedule(as_of))
 
     def health(self) -> str:
         """'ok', or what SQLite's quick check found."""
@@ -985,6 +1022,7 @@ class _Preloaded:
     known: dict[str, np.ndarray] = field(default_factory=dict)  # estimated publication days
     filed_by: dict[str, pd.DataFrame] = field(default_factory=dict)  # last filing day -> facts
     filed_days: list[str] = field(default_factory=list)  # sorted: ISO dates sort as days
+    scheduled: list[tuple[str, str, str]] = field(default_factory=list)  # release_schedule
 
     @classmethod
     def read(cls, store: Store) -> _Preloaded:
@@ -1009,7 +1047,18 @@ class _Preloaded:
         ).fetchall(), columns=FACT_QUERY_COLUMNS)
         return cls(rows, points, store._series_rows(), store._table_rows(), facts,
                    store.catalog.releases,
-                   filed_days=sorted({str(d)[:10] for d in facts["filed"]}))
+                   filed_days=sorted({str(d)[:10] for d in facts["filed"]}),
+                   scheduled=store.db.execute(
+                       "SELECT release, day, fetched FROM release_schedule ORDER BY release,"
+                       " day").fetchall())
+
+    def schedule(self, as_of: dt.date) -> dict[str, tuple[dt.date, ...]]:
+        """What Store.schedule gives, from the rows read once."""
+        out: dict[str, list[dt.date]] = {}
+        for release, day, fetched in self.scheduled:
+            if fetched <= as_of.isoformat():
+                out.setdefault(release, []).append(dt.date.fromisoformat(day))
+        return {k: tuple(v) for k, v in out.items()}
 
     def series(self, sid: str, ind: Indicator, as_of: pd.Timestamp) -> pd.Series:
         """What _read_series's query and filter give, from the arrays."""
@@ -1089,6 +1138,8 @@ class Snapshot(Mapping[str, pd.Series]):
     filings: pd.DataFrame = field(default_factory=lambda: latest_facts(pd.DataFrame()))
     companies: dict[str, Company] = field(default_factory=dict)
     concepts: dict[str, Concept] = field(default_factory=dict)
+    # FRED's schedule of the key releases ahead, as read by as_of (Store.schedule)
+    schedule: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> pd.Series:
         return self.series.get(key, pd.Series(dtype="float64", name=key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +55,16 @@ def fred_data(ids: list[str], since: str | None = None, today: dt.date = TODAY,
                         units=ind.units_label, frequency=ind.frequency.title(),
                         last_updated=f"{published} 07:30:00-06")
     return data
+
+
+def schedule_requests(ids: Iterable[str]) -> int:
+    """What a fetch of `ids` with a key asks FRED beyond the series: for each bundled
+    release with one of them, its release (`series/release`) and its schedule ahead (one
+    page of `release/dates`)."""
+    ids, indicators = set(ids), catalog().indicators
+    return 2 * sum(1 for r in catalog().releases.releases.values()
+                   if any(s in ids and indicators[s].source == "fred" for s in r.series
+                          if s in indicators))
 
 
 def nyfed_world(since: str = "2025-06-01") -> FakeNYFed:

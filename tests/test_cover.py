@@ -146,3 +146,23 @@ def test_replay_lists_the_week_after_the_issue_not_after_the_data(sample_issue):
     assert "Consumer Price Index" not in _texts(block, "dd")
     for k in range((issue - data_day).days + 1):
         assert n.fmt.day(data_day + dt.timedelta(days=k)) not in shown
+
+
+def test_the_cover_takes_fred_s_schedule_when_the_store_holds_it(sample_issue):
+    """A store that read FRED's calendar (tests/test_week_ahead_fred.py) moved November's
+    CPI from 10 to 11 December: the cover of 7 December says the 11th."""
+    issue = dt.date(2026, 12, 7)
+    info = IssueInfo(previous_date=issue - dt.timedelta(days=7), issue_date=issue)
+    cpi = sample_issue.content.catalog.releases.releases["cpi"].title
+
+    def cpi_days(snapshot) -> list[str]:
+        page = render_sections(sample_issue.config, sample_issue.content,
+                               sample_issue.analysis, snapshot, "en", ["cover"], info=info)
+        block = _block(page, "cover-week")
+        return [w for w, t in zip(_texts(block, "dt"), _texts(block, "dd"), strict=True)
+                if t == cpi]
+
+    assert cpi_days(sample_issue.snapshot) == ["Thu, Dec 10"]
+    moved = dataclasses.replace(sample_issue.snapshot,
+                                schedule={"cpi": (dt.date(2026, 12, 11), dt.date(2027, 1, 13))})
+    assert cpi_days(moved) == ["Fri, Dec 11"]

@@ -318,7 +318,7 @@ def test_an_older_store_gains_the_filings_table(tmp_path):
     with Store(catalog(), path) as store:
         assert store.filings(TODAY).empty
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("3",)
 
 
 @pytest.mark.slow

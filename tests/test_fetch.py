@@ -9,7 +9,18 @@ import logging
 import pandas as pd
 import pytest
 from fakes import FakeFred, FredData
-from live import KEY, PUBLISHED, TODAY, catalog, config, dump, fred_data, nyfed_world, values
+from live import (
+    KEY,
+    PUBLISHED,
+    TODAY,
+    catalog,
+    config,
+    dump,
+    fred_data,
+    nyfed_world,
+    schedule_requests,
+    values,
+)
 
 from reportgen.errors import CatalogError, MalformedDataError
 from reportgen.sources import open_store
@@ -49,7 +60,8 @@ def test_cold_then_warm_fetch_with_a_key(tmp_path):
         cfg = config(tmp_path, srv)
         cold = fetch(cfg, only=set(MONTHLY))
         assert sorted(cold.written) == MONTHLY and not cold.failed
-        assert cold.requests["FRED"] == 2 * len(MONTHLY)  # metadata + observations
+        # metadata + observations, and the schedule of CPI's and the jobs report's releases
+        assert cold.requests["FRED"] == 2 * len(MONTHLY) + schedule_requests(MONTHLY) == 10
         # a first fetch keeps the vintages of the last `vintage_days` days
         first = observation_requests(srv)[0]
         assert first.query["realtime_start"] == (TODAY - dt.timedelta(days=730)).isoformat()
@@ -58,7 +70,8 @@ def test_cold_then_warm_fetch_with_a_key(tmp_path):
 
         srv.clear_requests()
         warm = fetch(cfg, only=set(MONTHLY))
-        # nothing new: one cheap request per series, and no observation written
+        # nothing new: one cheap request per series (the schedules were read today), and
+        # no observation written
         assert sorted(warm.unchanged) == MONTHLY and not warm.written
         assert len(srv.requests) == len(MONTHLY)
         assert all(r.path.endswith("/fred/series") for r in srv.requests)
@@ -307,10 +320,11 @@ def test_a_first_fetch_with_a_key_dates_old_values_by_the_release_calendar(tmp_p
         report = fetch(cfg, only={"UMCSENT", "CPIAUCSL"})
         paths = [r.path for r in srv.requests]
     assert not report.failed and not report.errors
-    # FRED's calendar is read for sentiment only: CPI is in the bundled table
-    assert paths.count("/fred/series/release") == 1
-    assert paths.count("/fred/release/dates") == 1
-    assert report.requests["FRED"] == 2 * 2 + 2
+    # FRED's calendar of past releases is read for sentiment only (CPI is in the bundled
+    # table); CPI's release is asked for its schedule ahead
+    assert paths.count("/fred/series/release") == 1 + 1
+    assert paths.count("/fred/release/dates") == 1 + 1
+    assert report.requests["FRED"] == 2 * 2 + 2 + schedule_requests(["CPIAUCSL"])
     known = {(sid, d): k for sid, d, k, *_ in dump(cfg.store_path)}
     window = (TODAY - dt.timedelta(days=730)).isoformat()
     # values known before the real-time window are dated by their release day

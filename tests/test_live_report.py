@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeFred
-from live import catalog, fred_data, nyfed_world, write_config
+from live import catalog, fred_data, nyfed_world, schedule_requests, write_config
 
 from tests.conftest import run_cli
 
@@ -45,15 +45,17 @@ def live(tmp_path_factory):
     # monthly and quarterly series outside the bundled release calendar read FRED's
     calendar = [i for i in fred_ids if catalog().indicators[i].frequency in
                 ("monthly", "quarterly") and not catalog().releases.covers(i)]
-    return folder, r, requests, len(fred_ids), len(calendar)
+    return folder, r, requests, fred_ids, len(calendar)
 
 
 def test_a_cold_fetch_then_a_report_on_live_data(live):
-    folder, r, requests, n_fred, n_calendar = live
+    folder, r, requests, fred_ids, n_calendar = live
+    n_fred = len(fred_ids)
     assert "SAMPLE" not in r.stdout and "WARNING" not in r.stdout
     # metadata + observations per FRED series, release + release dates for n_calendar of
-    # them; 4 NY Fed
-    assert n_calendar and requests == 2 * n_fred + 2 * n_calendar + 4
+    # them, the key releases' schedules ahead; 4 NY Fed
+    assert n_calendar and requests == (2 * n_fred + 2 * n_calendar + 4
+                                       + schedule_requests(fred_ids))
     html, payload = issue(folder)
     assert not payload["sample"] and payload["fallback"] is None and payload["stale"] == {}
     assert 'class="sample-banner"' not in html and 'class="stale-banner"' not in html

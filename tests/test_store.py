@@ -182,4 +182,4 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path):
         assert store.state("UNRATE").failure == "retired"
     assert content(path) == before
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("3",)

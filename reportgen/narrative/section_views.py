@@ -46,10 +46,11 @@ def cover(ctx: ViewContext) -> dict[str, Any]:
 
 def week_ahead_rows(ctx: ViewContext) -> list[dict[str, str]]:
     """The releases and FOMC meetings of the seven days after the issue, in the reader's
-    words and dates."""
+    words and dates: FRED's schedule where the store holds it, else the bundled calendar."""
     fmt, t = ctx.narrator.fmt, ctx.narrator.t
     rows = []
-    for item in week_ahead(ctx.catalog.releases, ctx.issue.issue_date or ctx.analysis.as_of):
+    for item in week_ahead(ctx.catalog.releases, ctx.issue.issue_date or ctx.analysis.as_of,
+                           schedule=getattr(ctx.snapshot, "schedule", None)):
         if item.kind == FOMC:
             rows.append({"kind": item.kind, "when": fmt.days(item.day, item.end),
                          "what": t.gettext(FOMC_WORDS)})

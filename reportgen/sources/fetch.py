@@ -48,6 +48,7 @@ from reportgen.errors import (
     SourceError,
     StoreDamagedError,
 )
+from reportgen.releases import Release
 from reportgen.sources import edgar, fredgraph, nyfed, usercsv
 from reportgen.sources.fred import FredClient, check_key
 from reportgen.sources.net import Http, HttpSettings, RateBudget, url_secrets
@@ -245,6 +246,41 @@ class Fetcher:
                         ind.id, self.svc.fred_http.redact(str(exc)))
             return None
 
+    def _fred_schedule(self, only: set[str] | None) -> None:
+        """FRED's schedule of the bundled key releases ahead (with a key only), which the
+        cover's week ahead prefers to the bundled calendar: FRED carries the agencies'
+        announced dates, moves included. A release it cannot name or date keeps the bundled
+        calendar, so a failure here is a warning and never a failed series. An empty
+        schedule is kept too (FRED lists nothing ahead): the release then keeps the bundled
+        dates, and is not asked again that day."""
+        client = self.svc.fred
+        assert client is not None
+        for release, ind in self._scheduled_releases(only):
+            if self.store.schedule_read(release.id) == self.today:
+                continue  # read once a day: a second run that day asks nothing more
+            try:
+                days = client.scheduled_dates(client.release_of(ind), self.today, release.id)
+            except ConfigError:  # a rejected key: the series say so already
+                return
+            except ReportgenError as exc:
+                log.warning("%s: FRED's schedule could not be read (%s); the week ahead "
+                            "uses the bundled calendar", release.id,
+                            self.svc.redact(str(exc)))
+                continue
+            self.store.put_schedule(release.id, days, self.today)
+
+    def _scheduled_releases(self, only: set[str] | None) -> list[tuple[Release, Indicator]]:
+        """The bundled releases with a FRED series in this fetch, each with its first such
+        series (FRED names a release through one of its series)."""
+        indicators, out = self.catalog.indicators, []
+        for release in self.catalog.releases.releases.values():
+            ind = next((indicators[s] for s in release.series
+                        if s in indicators and indicators[s].source == "fred"
+                        and (not only or s in only)), None)
+            if ind is not None:
+                out.append((release, ind))
+        return out
+
     def _fred_csv(self, ind: Indicator) -> None:
         started, before = self.clock(), self.svc.fred_http.requests
         state = self.store.state(ind.id)
@@ -345,6 +381,8 @@ class Fetcher:
                 for company in self.catalog.companies.values():
                     sid = filer_id(company.id)
                     jobs.append(_Job(sid, [], lambda c=company: self._sec(c), "sec", (sid,)))
+        if self.svc.fred is not None and self._scheduled_releases(only):
+            jobs.append(_Job("release schedule", [], lambda: self._fred_schedule(only), "fred"))
         if not only:
             for name, spec in self.catalog.tables.items():
                 jobs.append(_Job(f"table {name}", [], lambda n=name, s=spec: self._user_table(

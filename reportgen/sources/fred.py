@@ -11,7 +11,8 @@ fredapi's `get_series` keeps one value per date and its `get_series_all_releases
 value's realtime_end and cannot limit the observation range, so the observations with their
 real-time periods are read by `observations()` below through the same transport, and so
 is the series' release calendar (`release_dates()`: `series/release`, then `release/dates`),
-which dates the values a first fetch finds before its real-time window.
+which dates the values a first fetch finds before its real-time window, and the schedule of
+the key releases ahead (`scheduled_dates()`), which the cover's week ahead reads.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from reportgen.store import SeriesMeta, Vintage
 KEY_SHAPE = re.compile(r"^[a-z0-9]{32}$")
 PAGE = 100_000  # FRED's maximum observations per request
 DATES_PAGE = 10_000  # FRED's maximum release dates per request
+SCHEDULE_PAGE = 100  # newest first: a year of weekly releases and what precedes it
 EARLIEST = "1776-07-04"
 LATEST = "9999-12-31"
 
@@ -129,8 +131,8 @@ class FredClient(fredapi.Fred):
                                      + "; check that the series still exists on FRED")
         return rows
 
-    def release_dates(self, ind: Indicator) -> list[dt.date]:
-        """The days the release that carries this series was published, oldest first."""
+    def release_of(self, ind: Indicator) -> str:
+        """The id of FRED's release that carries this series (`series/release`)."""
         self._what = f"{ind.id} release"
         root = self._Fred__fetch_data(f"{self.root_url}/series/release?series_id={ind.id}")
         release = root.find("release") if root.tag == "releases" else None
@@ -138,6 +140,36 @@ class FredClient(fredapi.Fred):
         if not rid.isdigit():
             raise MalformedDataError(f"FRED: {ind.id}: expected <releases> naming the "
                                      f"series' release, got <{root.tag}>")
+        return rid
+
+    def scheduled_dates(self, rid: str, since: dt.date, what: str) -> list[dt.date]:
+        """The days from `since` on that release `rid` is scheduled to be published:
+        `release/dates` with include_release_dates_with_no_data=true lists the agency's
+        schedule ahead of the data. Newest first, page by page, until a page reaches back
+        before `since` (the real-time period does not filter release dates)."""
+        self._what = f"{what} release {rid} schedule"
+        days: list[dt.date] = []
+        offset = 0
+        while True:
+            root = self._Fred__fetch_data(
+                f"{self.root_url}/release/dates?release_id={rid}&sort_order=desc"
+                f"&include_release_dates_with_no_data=true&limit={SCHEDULE_PAGE}"
+                f"&offset={offset}")
+            if root.tag != "release_dates":
+                raise MalformedDataError(f"FRED: {what}: expected <release_dates>, got "
+                                         f"<{root.tag}>")
+            page = [_real_time((c.text or "").strip()) for c in root if c.tag == "release_date"]
+            if None in page:
+                raise MalformedDataError(f"FRED: {what}: release {rid} has a release date "
+                                         "that is not YYYY-MM-DD")
+            days += [d for d in page if d is not None and d >= since]
+            offset += len(page)
+            if len(page) < SCHEDULE_PAGE or any(d is not None and d < since for d in page):
+                return sorted(set(days))
+
+    def release_dates(self, ind: Indicator) -> list[dt.date]:
+        """The days the release that carries this series was published, oldest first."""
+        rid = self.release_of(ind)
         self._what = f"{ind.id} release {rid} dates"
         days: list[dt.date] = []
         while True:
