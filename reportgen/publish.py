@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CARRIED_OVER = (LEDGER_FILE, f"{PACK_PREFIX}*")
 # Scratch folders of builds and site builds; the number after the prefix is the owner's pid.
 LEFTOVER = re.compile(r"^\.(?:staging-\d{4}-\d{2}-\d{2}|site(?:-old)?)-(?:(\d+)(?:-|$))?")
+PREVIOUS_ISSUE_MAX_DAYS = 28  # "what changed" compares with an issue of the last 4 weeks
 LEGACY_AGE = 24 * 3600  # scratch folders of older versions name no pid: removed after a day
 
 
@@ -318,13 +319,18 @@ def stops_held(published: Path) -> Iterator[None]:
 
 
 def previous_signals(output_dir: Path, issue_date: dt.date) -> tuple[dt.date, dict] | None:
-    """The latest earlier issue's saved signals, if any issue was published before."""
+    """The latest earlier issue's saved signals, if one was published in the
+    PREVIOUS_ISSUE_MAX_DAYS before: an older one is not "the last issue" of a weekly (a
+    replay after a gap would compare a year's moves as if they were the week's), and the
+    caller compares with the data of a week before instead."""
     if not output_dir.is_dir():
         return None
+    oldest = (issue_date - dt.timedelta(days=PREVIOUS_ISSUE_MAX_DAYS)).isoformat()
     try:
         earlier = sorted((p for p in output_dir.iterdir()
                           if p.is_dir() and ISSUE_DIR.match(p.name)
-                          and p.name < issue_date.isoformat() and (p / SIGNALS_FILE).is_file()),
+                          and oldest <= p.name < issue_date.isoformat()
+                          and (p / SIGNALS_FILE).is_file()),
                          reverse=True)
     except OSError as exc:
         raise unwritable(output_dir, exc) from None

@@ -61,6 +61,10 @@ def test_previous_signals_picks_latest_earlier_readable_issue(tmp_path):
     when, sigs = publish.previous_signals(tmp_path, dt.date(2026, 11, 23))
     assert when == dt.date(2026, 11, 9)  # the 16th is unreadable, the 23rd is not earlier
     assert sigs == {"x": {"value": 1}}
+    # four weeks after the 9th it is still the last issue; a day later it is too old
+    (tmp_path / "2026-11-23" / "signals.json").unlink()
+    assert publish.previous_signals(tmp_path, dt.date(2026, 12, 7))[0] == dt.date(2026, 11, 9)
+    assert publish.previous_signals(tmp_path, dt.date(2026, 12, 8)) is None
 
 
 def test_unwritable_output_is_a_clear_error(tmp_path):
