@@ -52,6 +52,7 @@ class Release:
     frequency: str
     rule: str = ""
     lag_days: int = 0
+    part_of: str = ""  # published inside another release's report: one line in a calendar
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def _release(path: Path, rid: str, raw: dict[str, Any]) -> Release:
     if rule and rule not in RULES:
         raise CatalogError(f"{where}: rule = {rule!r}; use one of {', '.join(RULES)}")
     return Release(rid, raw["agency"], raw["title"], tuple(series), raw["frequency"], rule,
-                   int(raw.get("lag_days", 0)))
+                   int(raw.get("lag_days", 0)), str(raw.get("part_of", "")))
 
 
 def week_ahead(calendar: ReleaseCalendar, issue_date: dt.date,
@@ -270,6 +271,8 @@ def week_ahead(calendar: ReleaseCalendar, issue_date: dt.date,
     first, last = issue_date + dt.timedelta(days=1), issue_date + dt.timedelta(days=days)
     out: list[Upcoming] = []
     for release in calendar.releases.values():
+        if release.part_of:  # its parent's line says it
+            continue
         fred = (schedule or {}).get(release.id, ())
         if fred and fred[-1] >= last:
             due = set(fred)
@@ -319,6 +322,10 @@ def load_releases(spec_path: Path | None, dates_path: Path | None,
         raise CatalogError(f"{spec_path}: cannot read ({exc})") from None
     releases = {rid: _release(spec_path, rid, raw)
                 for rid, raw in spec.get("release", {}).items()}
+    for r in releases.values():
+        if r.part_of and r.part_of not in releases:
+            raise CatalogError(f"{spec_path}: [release.{r.id}] part_of = {r.part_of!r} names "
+                               f"no release; use one of {', '.join(releases)}")
     sources = spec.get("sources", {})
     rules = {sid: r for r in releases.values() if r.rule for sid in r.series}
     tables: tuple[dict, dict, dict] = ({}, {}, {})

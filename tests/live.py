@@ -63,8 +63,8 @@ def schedule_requests(ids: Iterable[str]) -> int:
     page of `release/dates`)."""
     ids, indicators = set(ids), catalog().indicators
     return 2 * sum(1 for r in catalog().releases.releases.values()
-                   if any(s in ids and indicators[s].source == "fred" for s in r.series
-                          if s in indicators))
+                   if not r.part_of and any(s in ids and indicators[s].source == "fred"
+                                            for s in r.series if s in indicators))
 
 
 def nyfed_world(since: str = "2025-06-01") -> FakeNYFed:

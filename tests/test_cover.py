@@ -48,7 +48,7 @@ def expected_week(issue: dt.date) -> list[tuple[dt.date, str]]:
                     due.add((day, spec["release"][row["release"]]["title"]))
     holidays = {d.date() for d in USFederalHolidayCalendar().holidays(first, last)}
     for release in spec["release"].values():
-        if release.get("rule") == "thursday":
+        if release.get("rule") == "thursday" and not release.get("part_of"):
             for k in range(8):
                 day = issue + dt.timedelta(days=k)
                 if day.weekday() == 3:

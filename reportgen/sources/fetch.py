@@ -274,6 +274,8 @@ class Fetcher:
         series (FRED names a release through one of its series)."""
         indicators, out = self.catalog.indicators, []
         for release in self.catalog.releases.releases.values():
+            if release.part_of:  # its report is its parent's: one schedule
+                continue
             ind = next((indicators[s] for s in release.series
                         if s in indicators and indicators[s].source == "fred"
                         and (not only or s in only)), None)
