@@ -116,7 +116,7 @@ def test_sends_one_message_per_language_and_never_twice(issue, smtp):
     assert "Macro stance: Neutral" in text and "Key takeaways" in text
     assert "- Repo volume at or above IORB: 33.3% (19 Nov 2026); \u221216.7\u00a0pp" in text
     assert "Index concentration: from Calm to Watch" in html
-    assert "Funding markets: from strained to Calm" in html
+    assert "Funding markets: from Strained to Calm" in html
     assert re.search(r"class=\"tone-watch\" style=\"color:#[0-9a-f]{6};\"", html)  # Watch
     assert "class=\"tone-stress\"" in html  # the debt loop stands in Stress
     assert "Key numbers" in html and "Since 16 Nov 2026" in html

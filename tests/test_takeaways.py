@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from reportgen.config import load_config
-from reportgen.signals.takeaways import Alarm, Takeaway, alarms_from, select
+from reportgen.signals.takeaways import Alarm, Takeaway, alarms_from, select, stories_from
 from tests.conftest import SAMPLE_CONFIG, analysis_catalogs
 
 FUNDING = [Alarm("funding_stress", frozenset({"stress"}), "stress"),
@@ -53,10 +53,75 @@ def test_an_alarm_week_leads_with_the_alarm_then_the_stance_then_the_loops():
     assert [(t.kind, t.id) for t in picked] == [
         ("alarm", "funding_stress"), ("stance", "macro_stance"),
         ("loop", "loop_private_credit"),   # two steps, calm to stress, before one step
-        ("loop", "loop_policy_error"), ("verdict", "repo_floor")]
+        ("loop", "loop_policy_error"),
+        ("move", "sofr_minus_iorb_bp")]    # +295 bp: a large move before the verdicts
     assert picked[0] == Takeaway("alarm", "funding_stress", "calm", "stress")
-    # a move of a signal already named by a flip is not repeated; five at most
-    assert len(picked) == 5 and "move" not in {t.kind for t in picked}
+    # a move of a signal already named by a flip is not repeated (the loop's); five at most
+    assert len(picked) == 5 and "loop_private_credit" not in {
+        t.id for t in picked if t.kind == "move"}
+
+
+# 9 April 2025, a week after the tariffs: the high-yield spread 107 bp wider at 457 bp, the
+# Nasdaq 24% below its peak; three spreads' percentiles turn from tight to normal together
+# and private credit goes on watch. Values as the real-data replay of that week read them.
+APRIL_2025 = {
+    "signals": {"loop_private_credit": sig("watch", 0.31, "score"),
+                "macro_stance": sig("cautious_bearish", -0.52),
+                "ig_oas_percentile": sig("normal", 39.5, "percentile"),
+                "hy_oas_percentile": sig("normal", 49.2, "percentile"),
+                "baa_minus_10y_percentile": sig("normal", 40.5, "percentile"),
+                "sofr_peak_over_floor_bp": sig("at", 0.0, "bp"),
+                "hy_oas_bp": sig("rising", 457, "bp"),
+                "funding_stress": sig("calm")},
+    "changes": {"flips": [flip("ig_oas_percentile", "tight", "normal"),
+                          flip("hy_oas_percentile", "tight", "normal"),
+                          flip("baa_minus_10y_percentile", "tight", "normal"),
+                          flip("sofr_peak_over_floor_bp", "above", "at"),
+                          flip("loop_private_credit", "calm", "watch")],
+                "moves": [move("hy_oas_bp", 350, 457, 10.7),
+                          move("nasdaq_drawdown_pct", -13.5, -24.3, 3.6, "percent"),
+                          move("hy_oas_rank", 77.2, 50.8, 2.6, "percent")]},
+}
+
+
+def test_a_sell_off_week_leads_with_the_spread_and_says_one_story_once():
+    picked = select(APRIL_2025["signals"], APRIL_2025["changes"], FUNDING)
+    assert [(t.kind, t.id) for t in picked] == [
+        ("loop", "loop_private_credit"), ("move", "hy_oas_bp"),
+        ("verdict", "ig_oas_percentile"),  # for the three spreads' percentiles
+        ("verdict", "sofr_peak_over_floor_bp"), ("move", "nasdaq_drawdown_pct")]
+    # with the catalog's stories the spread's move tells the credit story: the percentiles
+    # and the rank are not said again, and the equity story comes once
+    stories = stories_from(analysis_catalogs()["scorecards"])
+    changes = dict(APRIL_2025["changes"], moves=[
+        *APRIL_2025["changes"]["moves"],
+        move("nasdaq_yoy_pct", 6.4, -6.1, 6.2, "percent"),
+        move("sp500_yoy_pct", 7.4, -4.2, 5.8, "percent")])
+    picked = select(APRIL_2025["signals"], changes, FUNDING, stories=stories)
+    assert [(t.kind, t.id) for t in picked] == [
+        ("loop", "loop_private_credit"), ("move", "hy_oas_bp"),
+        ("move", "nasdaq_yoy_pct"),       # large: before the verdicts; the S&P's not again
+        ("verdict", "sofr_peak_over_floor_bp")]
+
+
+def test_the_notable_sizes_rank_the_sell_off_s_moves_as_a_strategist_would():
+    """The catalog's sizes, on the moves of 2-9 April 2025: the high-yield spread and the
+    Nasdaq's fall first; the ranks and bitcoin's 12-month return (tens of points a week)
+    behind them or not notable at all."""
+    from reportgen.signals.base import Signal
+    from reportgen.signals.changes import compare
+
+    notable = analysis_catalogs()["scorecards"]["changes"]["notable"]
+    week = {"hy_oas_bp": (350.2, 457.0, "bp"), "nasdaq_drawdown_pct": (-13.5, -24.3, "percent"),
+            "hy_oas_rank": (77.2, 50.8, "percent"), "ig_oas_rank": (75.5, 60.5, "percent"),
+            "btc_return_12m_pct": (22.2, 6.5, "percent"),
+            "gold_return_12m_pct": (41.5, 30.0, "percent")}
+    current = {k: Signal(k, after, unit, None, ()) for k, (_, after, unit) in week.items()}
+    previous = {k: {"value": before, "unit": unit, "state": ""}
+                for k, (before, _, unit) in week.items()}
+    ranked = [m.id for m in compare(current, previous, notable, "recomputed", "2025-04-02").moves]
+    assert ranked[:2] == ["hy_oas_bp", "nasdaq_drawdown_pct"]
+    assert "btc_return_12m_pct" not in ranked
 
 
 def test_moves_come_before_trend_flips_and_failed_series_before_loops():

@@ -242,7 +242,7 @@ STATE_WORDS = {
     "sideways": N_("moving sideways"), "restrictive": N_("restrictive"),
     "near_neutral": N_("near neutral"), "accommodative": N_("accommodative"),
     "cuts": N_("cuts priced"), "hikes": N_("hikes priced"), "hold": N_("no change priced"),
-    "strained": N_("strained"), "above": N_("above the floor"), "below": N_("below the floor"),
+    "strained": N_("Strained"), "above": N_("above the floor"), "below": N_("below the floor"),
     "at": N_("at the floor"),
     "above_range": N_("above the target range"), "in_range": N_("inside the target range"),
     "above_floor": N_("mostly at or above the floor"),

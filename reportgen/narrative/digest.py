@@ -33,6 +33,7 @@ from reportgen.signals.takeaways import (
     Takeaway,
     alarms_from,
     select,
+    stories_from,
 )
 
 # The colour class of a state: stress and strain read red, watch amber, calm green.
@@ -125,9 +126,10 @@ def analysis_from(payload: dict[str, Any]) -> Analysis:
 
 def takeaways_of(payload: dict[str, Any], content: Any) -> list[Takeaway]:
     """The issue's takeaways, language-free (the alarms are the scorecards' catalog's)."""
+    scorecards = content.catalogs["scorecards"]
     return select(payload.get("signals", {}), payload.get("changes", {}),
-                  alarms_from(content.catalogs["scorecards"]), payload.get("failed", []),
-                  payload.get("stale", {}))
+                  alarms_from(scorecards), payload.get("failed", []),
+                  payload.get("stale", {}), stories=stories_from(scorecards))
 
 
 def digest(payload: dict[str, Any], content: Any, lang: str, title: str,

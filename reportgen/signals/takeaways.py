@@ -8,8 +8,12 @@ report), in this order of importance:
     relief   an alarm signal left its alarm state
     failed   series failed to update this run (shown as last stored)
     loop     a feedback loop changed state, the larger the step the earlier
+    move     a large move: five notable moves or more (catalogs/scorecards.toml [changes])
     verdict  any other signal changed its verdict
-    move     the largest moves, in "notable moves" (catalogs/scorecards.toml [changes])
+    move     the other largest moves, in notable moves
+
+each story once: signals grouped in [changes.stories] (equities, credit spreads, funding,
+...) or flips in one unit making the same turn give one takeaway, the first in that order.
     trend    a trend state flipped (rising / falling / flat)
     stale    series that stopped updating (their last value is over two releases old)
 
@@ -31,6 +35,7 @@ STANCE = "macro_stance"
 TREND_STATES = frozenset({"rising", "falling", "flat"})
 LEVELS = {"calm": 0, "watch": 1, "stress": 2}  # a loop's states, mildest first
 CHANGES = frozenset({"alarm", "stance", "relief", "loop", "verdict", "move", "trend"})
+LARGE_MOVE = 5.0  # a move of five notable moves or more comes before the verdicts
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,22 @@ def alarms_from(scorecards: Mapping[str, Any]) -> list[Alarm]:
     return found
 
 
+def stories_from(scorecards: Mapping[str, Any]) -> dict[str, str]:
+    """Signal -> story, from catalogs/scorecards.toml [changes.stories]."""
+    stories = scorecards.get("changes", {}).get("stories", {})
+    return {sid: story for story, ids in stories.items() for sid in ids}
+
+
 def select(signals: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Any],
            alarms: Iterable[Alarm] = (), failed: Iterable[str] = (),
            stale: Mapping[str, Mapping[str, Any]] | None = None,
-           limit: int = MAX_TAKEAWAYS) -> list[Takeaway]:
+           limit: int = MAX_TAKEAWAYS,
+           stories: Mapping[str, str] | None = None) -> list[Takeaway]:
     """The week's takeaways, most important first: at most `limit`, and at least
-    MIN_TAKEAWAYS where the issue has that many things to say (see the module doc)."""
+    MIN_TAKEAWAYS where the issue has that many things to say (see the module doc).
+    `stories` (stories_from) groups signals that tell one story: moves, verdicts and
+    trends say each story once."""
+    told = _Stories(stories or {}, signals)
     flips = {f["id"]: f for f in changes.get("flips", [])}
     alarms = list(alarms)
     alarm_ids = {a.signal for a in alarms}
@@ -102,15 +117,18 @@ def select(signals: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Any],
     handled = {t.id for t in picked}
     others = [f for sid, f in flips.items() if sid not in handled
               and not sid.startswith(LOOP_PREFIX)]
+    moves = [m for m in changes.get("moves", []) if m["id"] not in handled]  # by size
+    picked += [Takeaway("move", m["id"], m["before"], m["after"], m.get("unit", ""))
+               for m in moves if m.get("size", 0.0) >= LARGE_MOVE and told.first(m)]
     picked += [Takeaway("verdict", f["id"], f["before"], f["after"]) for f in others
-               if not {f["before"], f["after"]} <= TREND_STATES]
+               if not {f["before"], f["after"]} <= TREND_STATES and told.first(f)]
     handled = {t.id for t in picked}
-    for m in changes.get("moves", []):  # already ranked by size
-        if m["id"] not in handled:
-            picked.append(Takeaway("move", m["id"], m["before"], m["after"], m.get("unit", "")))
+    picked += [Takeaway("move", m["id"], m["before"], m["after"], m.get("unit", ""))
+               for m in moves if m["id"] not in handled and told.first(m)]
     handled = {t.id for t in picked}  # a trend flip with a notable move: the move says more
     picked += [Takeaway("trend", f["id"], f["before"], f["after"]) for f in others
-               if {f["before"], f["after"]} <= TREND_STATES and f["id"] not in handled]
+               if {f["before"], f["after"]} <= TREND_STATES and f["id"] not in handled
+               and told.first(f)]
     old = sorted(sid for sid, entry in (stale or {}).items()
                  if entry.get("old") and sid not in failed)
     if old:
@@ -124,6 +142,28 @@ def select(signals: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Any],
                           key=lambda sid: (-LEVELS[state(sid)], sid))
         picked += [Takeaway("level", sid, after=state(sid)) for sid in standing]
     return picked[:limit]
+
+
+class _Stories:
+    """Which stories the takeaways have told. A signal's story is its [changes.stories]
+    entry; a flip outside any story is still one story with the flips of the same unit
+    that made the same turn (three spreads' percentiles from tight to normal)."""
+
+    def __init__(self, stories: Mapping[str, str],
+                 signals: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stories, self.signals, self.told = stories, signals, set()
+
+    def first(self, change: Mapping[str, Any]) -> bool:
+        """Whether this flip or move tells a story not told yet (and note it told)."""
+        sid = change["id"]
+        keys = {self.stories.get(sid, f"signal:{sid}")}
+        if "size" not in change:  # a flip: its turn in its unit
+            unit = (self.signals.get(sid) or {}).get("unit") or ""
+            keys.add(f"turn:{unit}:{change['before']}:{change['after']}")
+        if keys & self.told:
+            return False
+        self.told |= keys
+        return True
 
 
 def _step(flip: Mapping[str, Any]) -> int:
