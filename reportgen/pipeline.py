@@ -288,14 +288,17 @@ def events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:
 def plan_charts(config: Config, content: Content, analysis: signals.Analysis,
                 snapshot: Snapshot, specs: list[ChartSpec], chart_dir: Path,
                 raster: bool, email: bool = True) -> list[ChartJob]:
-    """The report's charts: language-neutral ones once, worded ones per language; and,
-    for an issue, the e-mail's lead chart again, as a PNG in its own style."""
+    """The report's charts: language-neutral ones once, worded ones per language, each
+    also as a phone drawing when there is an HTML edition; and, for an issue, the e-mail's
+    lead chart again, as a PNG in its own style."""
     locales = content.locales
     jobs = charts.plan(
         specs, content.style, chart_inputs(content, analysis, snapshot),
         chart_dir, list(locales), translate={c: loc.gettext for c, loc in locales.items()},
-        fonts={c: loc.fonts for c, loc in locales.items()}, raster=raster)
-    return jobs + (email_jobs(config, content, jobs, chart_dir) if email else [])
+        fonts={c: loc.fonts for c, loc in locales.items()}, raster=raster,
+        narrow="html" in config.report.formats)
+    wide = [j for j in jobs if not j.narrow]
+    return jobs + (email_jobs(config, content, wide, chart_dir) if email else [])
 
 
 def email_jobs(config: Config, content: Content, jobs: list[ChartJob], chart_dir: Path
@@ -766,7 +769,9 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
     pictures = report_charts(jobs)
     with parallel.Workers(config.report.workers, duties(config)) as pool:
         work = Work(store, pool)
-        keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs}
+        # the PDFs show the wide drawings; the phone drawings are queued behind the PDFs,
+        # where they fill the worker left idle beside the last PDF
+        keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs if not j.narrow}
         packs: list[ChartJob] = []
         for lang in (content.locales if asked else ()):
             packs += pack_jobs(content, analysis, snapshot, specs, lang, "png",
@@ -794,6 +799,9 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
             shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
             work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
                                     fingerprint.fonts(), job.html_path.read_bytes(), shown))
+        for job in jobs:
+            if job.narrow:
+                work.chart(job)
         work.finish()
         lap("pdf", t)
     if "html" in formats:  # the web edition's pictures; PNGs served only the PDF

@@ -85,11 +85,126 @@ def test_language_switch_and_section_menu(browser, site):
     page.click('nav.menu a[href="#s4"]')
     page.wait_for_timeout(300)
     assert page.url.endswith("#s4")
-    top, menu = page.evaluate(
+    top, left, menu = page.evaluate(
         "[document.getElementById('s4').getBoundingClientRect().top,"
-        " document.querySelector('nav.menu').getBoundingClientRect().bottom]")
-    assert menu - 2 <= top < 300, f"heading at {top}px, sticky menu ends at {menu}px"
+        " document.getElementById('s4').getBoundingClientRect().left,"
+        " document.querySelector('nav.menu').getBoundingClientRect().right]")
+    assert 0 <= top < 300 and menu <= left, f"heading at {top}px, {left}px; menu ends at {menu}px"
     page.close()
+
+
+MENU = """(() => {
+    const nav = document.querySelector('nav.menu'), r = nav.getBoundingClientRect();
+    const all = Array.from(nav.querySelectorAll('a'));
+    const links = all.map(a => a.getBoundingClientRect());
+    const text = document.querySelector('main section.section').getBoundingClientRect();
+    return {shown: all.filter(a => a.checkVisibility()).length, count: links.length,
+            inside: links.every(l => l.left >= r.left - 1 && l.right <= r.right + 1
+                                     && l.right <= innerWidth),
+            cut: nav.scrollWidth > nav.clientWidth + 1, right: r.right, bottom: r.bottom,
+            textLeft: text.left};
+})()"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_section_menu_fits_beside_the_text(browser, site, lang, width):
+    """On a laptop every section title is in the menu, whole, and the menu sits beside the
+    text instead of over it (it was one sticky line cut at "2. Tightening in the fo")."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(url(site, lang), wait_until="load")
+    m = page.evaluate(MENU)
+    assert m["count"] >= 10 and m["shown"] == m["count"], m
+    assert m["inside"] and not m["cut"] and m["right"] <= m["textLeft"], m
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"html-menu-{lang}-{width}.png"))
+    page.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_section_menu_is_a_button_on_a_phone(browser, site, lang):
+    """On a phone the menu is one line, a button that opens the list; choosing a section
+    goes there and folds the list away, the heading just below the sticky button."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(url(site, lang), wait_until="load")
+    closed = page.evaluate(MENU)
+    assert closed["shown"] == 0 and closed["bottom"] - page.evaluate(
+        "document.querySelector('nav.menu').getBoundingClientRect().top") < 50, closed
+    page.click("nav.menu summary")
+    opened = page.evaluate(MENU)
+    assert opened["shown"] == opened["count"] >= 10 and opened["inside"], opened
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"html-menu-{lang}-390-open.png"))
+    page.click('nav.menu a[href="#s4"]')
+    page.wait_for_timeout(300)
+    after = page.evaluate(MENU)
+    top = page.evaluate("document.getElementById('s4').getBoundingClientRect().top")
+    assert after["shown"] == 0 and after["bottom"] - 2 <= top < 200, (after, top)
+    page.close()
+
+
+# The text of every chart, as drawn: its font sizes in the SVG's own units.
+CHART_TEXT = """async () => {
+    const out = [];
+    for (const img of document.querySelectorAll('figure.chart img')) {
+        img.scrollIntoView();
+        await img.decode();
+        const svg = await (await fetch(img.currentSrc)).text();
+        const box = svg.match(/viewBox="([^"]+)"/)[1].split(/\\s+/).map(Number);
+        const sizes = Array.from(svg.matchAll(/font-size: ([0-9.]+)px/g), m => Number(m[1]));
+        out.push({src: img.currentSrc.split('/').pop(), shown: img.getBoundingClientRect().width,
+                  drawn: box[2], smallest: Math.min(...sizes), texts: sizes.length});
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_chart_text_is_readable_on_a_phone(browser, site, lang):
+    """At 390 px every chart is its phone drawing and its smallest text renders at 11 px
+    or more (font size in the SVG x rendered width / SVG width); on a laptop the wide
+    drawing, the one the PDF shows, is shown instead."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(url(site, lang), wait_until="load")
+    charts = page.evaluate(CHART_TEXT)
+    assert len(charts) >= 20
+    small = [(c["src"], round(c["smallest"] * c["shown"] / c["drawn"], 1)) for c in charts
+             if c["smallest"] * c["shown"] / c["drawn"] < 11]
+    assert not small, f"chart text under 11 px at 390 px: {small}"
+    assert all(c["src"].endswith(".narrow.svg") and c["texts"] > 0 for c in charts), charts
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#fig-s4_reserves").screenshot(path=str(ARTIFACTS / f"chart-{lang}-390.png"))
+    page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url(site, lang), wait_until="load")
+    wide = page.evaluate(CHART_TEXT)
+    assert len(wide) == len(charts) and not any(c["src"].endswith(".narrow.svg") for c in wide)
+    page.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_charts_are_dark_in_dark_mode(browser, site, width):
+    """With the dark scheme the charts sit on the dark paper (their own style maps the
+    house colours to dark variants), not in white cards; in light mode they stay white."""
+    from PIL import Image
+
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        page.goto(url(site, "en"), wait_until="load")
+        shot = ARTIFACTS / f"chart-en-{width}-{scheme}.png"
+        ARTIFACTS.mkdir(exist_ok=True)
+        for chart in ("s4_reserves", "s3_companies"):
+            page.locator(f"#fig-{chart} img").screenshot(path=str(shot))
+            with Image.open(shot) as im:
+                grey = im.convert("L")
+                # the most common shade is the background (a corner may hold an axis)
+                backgrounds[scheme, chart] = max(grey.getcolors(1 << 16))[1]
+        page.locator("#fig-s4_reserves").screenshot(path=str(shot))
+        page.close()
+    for chart in ("s4_reserves", "s3_companies"):
+        assert backgrounds["light", chart] > 240, backgrounds
+        assert backgrounds["dark", chart] < 40, backgrounds
 
 
 @pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (390, "dark"), (1280, "light"),

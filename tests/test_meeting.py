@@ -36,7 +36,10 @@ def test_section_4_alone_with_its_pdf_and_chart_pack(tmp_path):
     html = (folder / f"{stem}.html").read_text(encoding="utf-8")
     assert "Early fault lines in credit and private markets" in html
     assert "Tightening in the fog" not in html  # section 2 is not in it
-    assert all(f'src="{c}"' in html for c in charts if ".en." in c or c.count(".") == 1)
+    shown = [c for c in charts if ".en." in c or ".zh-" not in c]
+    assert all(f'srcset="{c}"' in html if c.endswith(".narrow.svg") else f'src="{c}"' in html
+               for c in shown)
+    assert sum(c.endswith(".narrow.svg") for c in shown) == len(shown) / 2
     text = subprocess.run([need("pdftotext"), str(folder / f"{stem}.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "Early fault lines in credit and private markets" in text

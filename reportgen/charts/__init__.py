@@ -4,6 +4,12 @@ Words live in the HTML caption and legend, not in the image, so a chart is drawn
 shared by every language. Only charts that need words inside the picture (the radar's
 spoke names) are drawn once per language.
 
+The HTML edition also shows each chart in a *narrow* drawing on phones: about as wide as
+it is shown there (3.6 in for 358 px at a 390 px screen), with larger type and fewer ticks
+(charts/narrow.mplstyle), so its text stays at least 11 px; the PDF shows the wide one.
+Every report SVG carries its own dark-mode colours (charts/palette.toml [dark]) as a
+`prefers-color-scheme` style that browsers apply and WeasyPrint ignores.
+
 Three parts: this module holds the specs, kinds, house style and the job records (light
 enough for any process to import); `reportgen.charts.plan` turns the analysis into jobs in
 the build's own process (pandas: cut, thin, tabulate); `reportgen.charts.draw` draws them
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 WIDTH_IN, HEIGHT_IN = 6.9, 2.75
+NARROW_WIDTH_IN, NARROW_HEIGHT_IN = 3.6, 2.6  # shown about 358 px wide on a 390 px phone
 SVG_DPI = 100  # figure.dpi of the house style: one SVG "pixel" is 1/100 inch
 PACK_SIZE_IN, PACK_DPI = (13.333, 7.5), 150  # 16:9, 2000 x 1125 px as PNG
 RASTER_DPI = 200
@@ -69,12 +76,13 @@ class ChartSpec:
 
 @dataclass(frozen=True)
 class ChartKind:
-    """One kind of chart: its size, whether its picture carries words (then it is drawn
-    once per language instead of once for all), and the CSS class of its picture. How it
-    is drawn is `reportgen.charts.draw.DRAWERS[name]`."""
+    """One kind of chart: its size (and its narrow drawing's), whether its picture carries
+    words (then it is drawn once per language instead of once for all), and the CSS class
+    of its picture. How it is drawn is `reportgen.charts.draw.DRAWERS[name]`."""
 
     name: str
     size: tuple[float, float] = (WIDTH_IN, HEIGHT_IN)
+    narrow_size: tuple[float, float] = (NARROW_WIDTH_IN, NARROW_HEIGHT_IN)
     localized: bool = False
     img_class: str = ""
 
@@ -84,17 +92,20 @@ KINDS: dict[str, ChartKind] = {k.name: k for k in (
     ChartKind("bar_table"),
     ChartKind("grouped_bar_table"),
     ChartKind("dumbbell_table"),
-    ChartKind("radar_table", size=(WIDTH_IN, 3.6), localized=True, img_class="radar"),
+    ChartKind("radar_table", size=(WIDTH_IN, 3.6), narrow_size=(NARROW_WIDTH_IN, 3.5),
+              localized=True, img_class="radar"),
     ChartKind("stance_history"),
 )}
 
 
 @dataclass(frozen=True)
 class Style:
-    """House style: the matplotlib style file and the palette."""
+    """House style: the matplotlib style file, the narrow drawings' style on top of it,
+    and the palette."""
 
     mplstyle: Path
     palette: dict[str, Any]
+    narrow: Path | None = None
 
     def color(self, i: int) -> str:
         colors = self.palette["series"]
@@ -104,6 +115,16 @@ class Style:
     def fingerprint(self) -> str:
         """What the pictures depend on: the style file's bytes and the palette."""
         return cache.key(self.mplstyle.read_bytes(), self.palette)
+
+    @cached_property
+    def narrow_fingerprint(self) -> str | None:
+        """What narrow pictures depend on besides `fingerprint` (the wide ones do not)."""
+        return cache.key(self.narrow.read_bytes()) if self.narrow else None
+
+    def styles(self, narrow: bool) -> list[str]:
+        """The style files a drawing applies, in order."""
+        extra = [str(self.narrow)] if narrow and self.narrow else []
+        return [str(self.mplstyle), *extra]
 
 
 @dataclass
@@ -121,6 +142,8 @@ class ChartJob:
     pack: dict[str, Any] | None = None
     # Also save a 200-dpi PNG beside the SVG (for a PDF laid out with raster charts).
     raster: bool = False
+    # The HTML edition's phone drawing: the kind's narrow size, Style.narrow on top.
+    narrow: bool = False
     # series id -> (dates as datetime64[ns], values as float64), cut and thinned
     series: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     table: Any = None
@@ -138,12 +161,18 @@ class ChartJob:
         """The files drawing writes."""
         return [self.path] + ([self.path.with_suffix(".png")] if self.raster else [])
 
+    @property
+    def size(self) -> tuple[float, float]:
+        kind = KINDS[self.spec.kind]
+        return PACK_SIZE_IN if self.pack else kind.narrow_size if self.narrow else kind.size
+
     def key(self) -> str:
         """The cache key: the code, the fonts, the house style and everything drawn."""
+        narrow = ("narrow", self.style.narrow_fingerprint) if self.narrow else ()
         return cache.key("chart", fingerprint.code(), fingerprint.version(),
                          fingerprint.fonts(), self.style.fingerprint, self.spec.drawing,
                          self.start, self.lang, self.pack, self.raster, self.series,
-                         self.table, self.spans, self.labels, self.font_family)
+                         self.table, self.spans, self.labels, self.font_family, *narrow)
 
 
 @dataclass(frozen=True)
@@ -152,6 +181,24 @@ class DrawnChart:
     lang: str | None
     path: Path
     last_date: dt.date | None
+    narrow: Path | None = None  # the HTML edition's phone drawing, when there is one
+
+
+def dark_colors(palette: dict[str, Any]) -> dict[str, str]:
+    """Each colour drawn (lower-case #rrggbb, as matplotlib writes it) -> its dark variant."""
+    dark = palette.get("dark", {})
+    return {k.lower(): v.lower() for group in ("areas", "lines", "text")
+            for k, v in dark.get(group, {}).items()}
+
+
+def dark_css(palette: dict[str, Any]) -> str:
+    """The SVG's own dark-mode style: matplotlib writes colours into `style` attributes,
+    so each is matched there and replaced (!important wins over an inline style). Inside
+    `@media`, which WeasyPrint's SVG renderer skips: the PDF keeps the light picture."""
+    rules = "".join(f'[style*="{prop}: {light}"]{{{prop}:{dark}!important}}'
+                    for light, dark in dark_colors(palette).items()
+                    for prop in ("fill", "stroke"))
+    return f"@media (prefers-color-scheme: dark){{{rules}}}" if rules else ""
 
 
 def parse_specs(raw: dict[str, Any], path: Path, section: str) -> list[ChartSpec]:
@@ -178,6 +225,7 @@ def parse_specs(raw: dict[str, Any], path: Path, section: str) -> list[ChartSpec
 def load_style(source: ContentPaths | Path) -> Style:
     content = as_content(source, "charts")
     return Style(mplstyle=content.file("charts", "house.mplstyle"),
-                 palette=read_toml(content.file("charts", "palette.toml")))
+                 palette=read_toml(content.file("charts", "palette.toml")),
+                 narrow=content.file("charts", "narrow.mplstyle"))
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import textwrap
+import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -21,16 +24,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import dates as mdates
+from matplotlib import font_manager
 from matplotlib import ticker as mticker
 
 from reportgen.charts import (
     KINDS,
     NO_DATA,
     PACK_DPI,
-    PACK_SIZE_IN,
     RASTER_DPI,
     ChartJob,
     DrawnChart,
+    dark_css,
 )
 from reportgen.errors import RenderError
 
@@ -52,10 +56,22 @@ def _fmt_axis(ax: Any, units: str) -> None:
         ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
 
 
-def _date_axis(ax: Any, start: np.datetime64, end: np.datetime64) -> None:
-    """Numeric dates only (2024, 2026-03), so the picture stays language-neutral."""
+def _date_axis(ax: Any, start: np.datetime64, end: np.datetime64, narrow: bool = False
+               ) -> None:
+    """Numeric dates only (2024, 2026-03), so the picture stays language-neutral. A narrow
+    drawing has room for about five labels: every second year over eight, and years alone
+    (ticks at each half-year) where the wide one labels quarters."""
     years = float((end - start) / DAY) / 365.25
-    if years > 3:
+    if narrow and years > 1.5:
+        step = 1 if years <= 5 else 2 if years <= 10 else 4 if years <= 20 else 10
+        ax.xaxis.set_major_locator(mdates.YearLocator(step))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        if years <= 5:
+            ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=(7,)))
+    elif narrow:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    elif years > 3:
         step = 1 if years <= 10 else 2 if years <= 20 else 5
         ax.xaxis.set_major_locator(mdates.YearLocator(step))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
@@ -63,6 +79,44 @@ def _date_axis(ax: Any, start: np.datetime64, end: np.datetime64) -> None:
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.set_xlim(start, end)
+
+
+def _wrap(name: str, width: int = 12) -> str:
+    """A spoke name on two lines for a narrow radar: at a space when it has spaces, else
+    (Chinese) at the character nearest its middle that does not split a Latin word
+    (IORB); East Asian characters count double. Short names stay on one line."""
+    def cells(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    if cells(name) <= width:
+        return name
+    if " " in name:
+        return textwrap.fill(name, width, break_long_words=False)
+    cuts = [i for i in range(1, len(name))
+            if not (name[i - 1].isascii() and name[i].isascii())]
+    if not cuts:
+        return name
+    cut = min(cuts, key=lambda i: max(cells(name[:i]), cells(name[i:])))
+    return f"{name[:cut]}\n{name[cut:]}"
+
+
+def _crowded(job: ChartJob, fig: Any, texts: list[str], slots: int, points: float) -> bool:
+    """Whether `texts` (the longest of them), set side by side in `slots` equal places
+    across a narrow drawing, would touch (about 0.62 em a character, less the margins).
+    The wide drawing is never judged: it has room, and the PDF keeps its picture."""
+    if not job.narrow or not texts or not slots:
+        return False
+    room = (fig.get_figwidth() * 72 - 40) / slots
+    return max(len(t) for t in texts) * 0.62 * _size(job, points) > room * 0.9
+
+
+def _size(job: ChartJob, points: float) -> float:
+    """A text size the wide drawing names; a narrow one never goes below its tick labels
+    (charts/narrow.mplstyle), the smallest type that stays readable on a phone."""
+    if not job.narrow:
+        return points
+    floor = font_manager.FontProperties(size=plt.rcParams["xtick.labelsize"])
+    return max(points, floor.get_size_in_points())
 
 
 def _day(d: dt.date) -> np.datetime64:
@@ -115,7 +169,7 @@ def _draw_line(job: ChartJob, fig: Any) -> None:
     end = max(end, start + 60 * DAY)
     _shade(ax, job, start, end)
     span_days = int((end - start) / DAY)
-    _date_axis(ax, start, end + max(5, span_days // 150) * DAY)
+    _date_axis(ax, start, end + max(5, span_days // 150) * DAY, job.narrow)
     _fmt_axis(ax, spec.units)
     if right is not None:
         right.grid(False)
@@ -139,9 +193,12 @@ def _draw_bar_table(job: ChartJob, fig: Any) -> None:
     values = [r[1] for r in rows]
     ax.bar(names, values, color=job.style.color(0), zorder=2, label=_pack_label(job, 0))
     for x, v in enumerate(values):
-        ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7.5, color="#333333")
+        ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=_size(job, 7.5),
+                color="#333333")
     _fmt_axis(ax, job.spec.units)
-    ax.tick_params(axis="x", labelsize=7.5)
+    ax.tick_params(axis="x", labelsize=_size(job, 7.5))
+    if _crowded(job, fig, names, len(names), 7.5):  # names side by side would overlap
+        ax.tick_params(axis="x", labelrotation=90)
 
 
 def _draw_dumbbell(job: ChartJob, fig: Any) -> None:
@@ -156,7 +213,7 @@ def _draw_dumbbell(job: ChartJob, fig: Any) -> None:
     ax.plot(high, y, "o", color=hi, ms=5, zorder=3, label=_pack_label(job, 1))
     if job.pack:
         ax.legend(loc="lower left")
-    ax.set_yticks(y, [r[0] for r in rows], fontsize=7)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=_size(job, 7))
     ax.grid(axis="x", color="#D9D9D9", lw=0.5)
     ax.grid(axis="y", visible=False)
 
@@ -179,17 +236,20 @@ def _draw_radar(job: ChartJob, fig: Any) -> None:
     names = []
     for sp in spokes:
         name = job.labels.get(sp["id"], sp["id"])
+        if job.narrow:  # short lines beside a small web
+            name = _wrap(name)
         if not np.isfinite(latest.get(sp["id"], np.nan)):
             name += f"\n({job.labels.get(NO_DATA, 'no data')})"
         names.append(name)
-    ax.set_xticks(angles, names, fontsize=7.5)
+    ax.set_xticks(angles, names, fontsize=_size(job, 7.5))
     for label, angle in zip(ax.get_xticklabels(), angles, strict=True):
         x = np.cos(angle)  # push labels away from the web: left of it, right of it, or centred
         label.set_horizontalalignment("left" if x > 0.3 else "right" if x < -0.3 else "center")
     ax.tick_params(axis="x", pad=6)
     ax.set_rlabel_position(90 + 180 / len(spokes))
     ax.set_ylim(0, 100)
-    ax.set_yticks([25, 50, 75, 100], ["25", "50", "75", "100"], fontsize=6.5, color="#777777")
+    rings = ["", "50", "", "100"] if job.narrow else ["25", "50", "75", "100"]
+    ax.set_yticks([25, 50, 75, 100], rings, fontsize=_size(job, 6.5), color="#777777")
     ax.grid(color="#D0D0D0", lw=0.5)
     ax.spines["polar"].set_visible(False)
     if job.pack:
@@ -220,7 +280,7 @@ def _draw_stance_history(job: ChartJob, fig: Any) -> None:
     ax.axhline(0.0, color=job.style.palette["reference"], lw=0.8, zorder=1)
     start, end = dates[0], dates[-1] + 7 * DAY
     _shade(ax, job, start, end)
-    _date_axis(ax, start, end)
+    _date_axis(ax, start, end, job.narrow)
     _fmt_axis(ax, job.spec.units)
 
 
@@ -233,17 +293,24 @@ def _draw_grouped_bars(job: ChartJob, fig: Any) -> None:
     series = job.spec.series
     x = np.arange(len(rows))
     width = 0.8 / max(len(series), 1)
+    # a narrow drawing may have no room for a number over every bar: the table beside it
+    # has them
+    numbers = [f"{float(r[s['id']]):,.0f}" for r in rows for s in series
+               if r.get(s["id"]) is not None]
+    crowded = _crowded(job, fig, numbers, len(rows) * len(series), 6.5)
     for i, s_spec in enumerate(series):
         values = np.array([float(r.get(s_spec["id"], np.nan)) for r in rows])
         offsets = x - 0.4 + width * (i + 0.5)
         ax.bar(offsets, np.nan_to_num(values), width=width * 0.92, color=job.style.color(i),
                zorder=2, label=_pack_label(job, i))
         for xo, v in zip(offsets, values, strict=True):
-            if np.isfinite(v):
+            if np.isfinite(v) and not crowded:
                 ax.text(xo, v, f"{v:,.0f}", ha="center", va="bottom" if v >= 0 else "top",
-                        fontsize=6.5, color="#333333")
+                        fontsize=_size(job, 6.5), color="#333333")
     ax.axhline(0.0, color=job.style.palette["reference"], lw=0.8, zorder=1)
-    ax.set_xticks(x, [str(r["label"]) for r in rows], fontsize=7.5)
+    names = [str(r["label"]) for r in rows]
+    ax.set_xticks(x, names, fontsize=_size(job, 7.5),
+                  rotation=90 if _crowded(job, fig, names, len(rows), 7.5) else 0)
     ax.grid(axis="x", visible=False)
     _fmt_axis(ax, job.spec.units)
     if job.pack:
@@ -272,16 +339,26 @@ def _pack_words(fig: Any, pack: dict[str, Any]) -> None:
     fig.text(0.012, 0.015, pack["footer"], ha="left", va="bottom", fontsize=11, color="#666666")
 
 
+def _with_dark_style(svg: Path, css: str) -> None:
+    """Put the palette's dark-mode style into a report SVG, beside matplotlib's own."""
+    text = svg.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("</style>")
+    if not sep or not css:
+        return
+    svg.write_text(f'{head}{sep}\n  <style type="text/css">{css}</style>{rest}',
+                   encoding="utf-8")
+
+
 def draw(job: ChartJob) -> DrawnChart:
     """Draw one chart: SVG with text kept as text for the report, or a 16:9 slide with its
     words inside for the chart pack. Written to a temporary name and renamed, so a file
     that exists is complete (a PDF worker may be waiting for it)."""
     rc = PACK_RC if job.pack else REPORT_RC
-    with plt.style.context([str(job.style.mplstyle), rc]):
+    with plt.style.context([*job.style.styles(job.narrow), rc]):
         if job.font_family:
             plt.rcParams["font.family"] = job.font_family
         kind = KINDS[job.spec.kind]
-        fig = plt.figure(figsize=PACK_SIZE_IN if job.pack else kind.size)
+        fig = plt.figure(figsize=job.size)
         fmt = job.format
         try:
             DRAWERS[kind.name](job, fig)
@@ -298,6 +375,8 @@ def draw(job: ChartJob) -> DrawnChart:
             meta = {"Creator": "reportgen"} if fmt == "png" else {"Date": None,
                                                                    "Creator": "reportgen"}
             fig.savefig(tmp, format=fmt, metadata=meta, dpi=PACK_DPI if job.pack else None)
+            if fmt == "svg" and not job.pack:
+                _with_dark_style(tmp, dark_css(job.style.palette))
             if job.raster:
                 png = job.path.with_suffix(".tmp.png")
                 fig.savefig(png, format="png", dpi=RASTER_DPI,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.charts import (
+    NARROW_WIDTH_IN,
     NO_DATA,
     PACK_DPI,
     PACK_SIZE_IN,
@@ -36,6 +37,8 @@ def start_date(since: str, as_of: dt.date) -> pd.Timestamp:
         return pd.Timestamp(as_of) - pd.DateOffset(years=int(since[1:-1]))
     return pd.Timestamp(since)
 
+
+NARROW = ".narrow"  # a phone drawing's file: s4_reserves.narrow.svg
 
 # ------------------------------------------------------------------------------ thinning
 
@@ -184,25 +187,36 @@ def drawable(specs: list[ChartSpec], inputs: Inputs) -> list[ChartSpec]:
 
 def plan(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,
          languages: list[str], translate: dict[str, Callable[[str], str]],
-         fonts: dict[str, list[str]], raster: bool = False) -> list[ChartJob]:
+         fonts: dict[str, list[str]], raster: bool = False, narrow: bool = False
+         ) -> list[ChartJob]:
     """One job per language-neutral chart, one per language for charts with words inside
-    (the language-neutral ones first: every edition needs them)."""
+    (the language-neutral ones first: every edition needs them); with `narrow` (an HTML
+    edition is made), the same again as phone drawings, after all the wide ones."""
     jobs = []
     for spec in drawable(specs, inputs):
         for lang in (languages if spec.localized else [None]):
-            name = f"{spec.id}.svg" if lang is None else f"{spec.id}.{lang}.svg"
+            stem = spec.id if lang is None else f"{spec.id}.{lang}"
             labels = ({sp["id"]: translate[lang](sp["label"]) for sp in spec.spokes}
                       | {NO_DATA: translate[lang]("no data")} if lang else {})
-            job = _job(spec, style, inputs, out_dir / name, lang, fonts.get(lang or "en", []),
-                       labels)
+            job = _job(spec, style, inputs, out_dir / f"{stem}.svg", lang,
+                       fonts.get(lang or "en", []), labels)
             job.raster = raster
             jobs.append(job)
-    return sorted(jobs, key=lambda j: j.lang is not None)
+            if narrow:
+                job = _job(spec, style, inputs, out_dir / f"{stem}{NARROW}.svg", lang,
+                           fonts.get(lang or "en", []), labels,
+                           pixels=round(NARROW_WIDTH_IN * SVG_DPI))
+                job.narrow = True
+                jobs.append(job)
+    return sorted(jobs, key=lambda j: (j.narrow, j.lang is not None))
 
 
 def drawn(jobs: list[ChartJob]) -> list[DrawnChart]:
-    """What the editions say about each chart, known before it is drawn."""
-    return [DrawnChart(j.spec.id, j.lang, j.path, j.last_date) for j in jobs]
+    """What the editions say about each chart (and its phone drawing), known before it is
+    drawn."""
+    phone = {(j.spec.id, j.lang): j.path for j in jobs if j.narrow}
+    return [DrawnChart(j.spec.id, j.lang, j.path, j.last_date, phone.get((j.spec.id, j.lang)))
+            for j in jobs if not j.narrow]
 
 
 def plan_pack(specs: list[ChartSpec], style: Style, inputs: Inputs, out_dir: Path,

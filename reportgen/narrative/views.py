@@ -85,9 +85,13 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
         drawn_from = chart_inputs(spec, analysis, drawn_only=True, provenance=provenance)
         sources_text = chart_sources(spec, analysis, t, drawn_from)
         last = d.last_date or analysis.data_as_of
+        dark = charts.dark_colors(pal)
+        for item in legend:  # the key's swatch takes the line's dark colour in dark mode
+            item["dark"] = dark.get(item["color"].lower(), item["color"])
         views[spec.id] = {
             "title": spec.title, "subtitle": spec.subtitle, "legend": legend,
             "src": f"charts/{d.path.name}", "sources": sources_text,
+            "narrow": f"charts/{d.narrow.name}" if d.narrow else None,
             "last": fmt.observed(last, narrator.frequency(tuple(drawn_from))),
             "alt": alt_text(spec, analysis, narrator),
             "img_class": charts.KINDS[spec.kind].img_class,
