@@ -11,6 +11,7 @@ from typing import Any
 
 from babel.lists import format_list
 
+from reportgen.charts.sparkline import sparkline
 from reportgen.narrative import N_
 from reportgen.narrative.digest import key_numbers
 from reportgen.narrative.views import (
@@ -29,15 +30,18 @@ FOMC_WORDS = N_("FOMC meeting (statement on the last day)")
 
 def cover(ctx: ViewContext) -> dict[str, Any]:
     """The banners (sample, stale, rebuilt), the key numbers with their change since the
-    issue compared with, the week's takeaways (both as the e-mail has them, see digest)
-    and the week ahead."""
+    issue compared with, the week's takeaways (both as the e-mail has them, see digest),
+    each number's past year as a sparkline (the series of the same id, where the analysis
+    has one) and the week ahead."""
     snapshot, narrator = ctx.snapshot, ctx.narrator
     changes = ctx.analysis.changes
     previous = changes.previous if changes is not None else {}
+    numbers = key_numbers(narrator, list(ctx.cover_signals), previous)
     return {"stale_count": len(snapshot.stale()),
             "fallback": ctx.issue.fallback is not None,
             "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
-            "numbers": key_numbers(narrator, list(ctx.cover_signals), previous),
+            "numbers": numbers,
+            "sparklines": {k.id: sparkline(ctx.analysis.series.get(k.id)) for k in numbers},
             "since": narrator.fmt.date(dt.date.fromisoformat(changes.previous_date))
             if changes is not None and changes.previous_date else "",
             "takeaways": ctx.takeaways,
