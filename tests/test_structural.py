@@ -287,8 +287,8 @@ def test_each_index_figure_carries_its_own_date_and_base(sample_issue):
     assert sig["nasdaq_drawdown_pct"].state == "at_peak"
     html = render(sample_issue, snap, ["s6"], "en")
     text = " ".join(paragraphs(html))
-    assert re.search(r"The S&P 500 returned [\d.]+% in the 12 months to 31 Dec 2025", text)
-    assert re.search(r"The Nasdaq Composite returned [\d.]+% in the 12 months to 20 Aug "
+    assert re.search(r"The S&P 500 returned [\d.]+% in the 12\u00a0months to 31 Dec 2025", text)
+    assert re.search(r"The Nasdaq Composite returned [\d.]+% in the 12\u00a0months to 20 Aug "
                      r"2026, ending at a record high\.", text)
     assert "the largest names are pulling ahead" in text
     hans = " ".join(paragraphs(render(sample_issue, snap, ["s6"], "zh-Hans")))
@@ -448,7 +448,7 @@ def test_section_4_states_the_marks_in_every_language(sample_issue, lang):
     """The sample's marks (synthetic): Falcon Aerospace Parts at 70 against 90."""
     html = sample_issue.render(["s4"], lang)
     text = " ".join(paragraphs(html))
-    expected = {"en": "the widest gap, 20 cents, is on Falcon Aerospace Parts (70 against 90)",
+    expected = {"en": "the widest gap, 20\u00a0cents, is on Falcon Aerospace Parts (70 against 90)",
                 "zh-Hant": "差距最大的是Falcon Aerospace Parts，達20美分（70對90）",
                 "zh-Hans": "差距最大的是Falcon Aerospace Parts，达20美分（70对90）"}
     assert expected[lang] in text
