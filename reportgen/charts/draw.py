@@ -80,7 +80,8 @@ def _shade(ax: Any, job: ChartJob, start: np.datetime64, end: np.datetime64) -> 
             code = job.event_codes.get(a.isoformat())
             if code and a_ts >= start:  # its short label just above the plot, on the line
                 ax.text(a_ts, 1.0, code, transform=ax.get_xaxis_transform(), ha="center",
-                        va="bottom", fontsize=7, color=pal["event_line"], clip_on=False)
+                        va="bottom", fontsize=11 if job.pack else 7, color=pal["event_line"],
+                        clip_on=False)
         else:
             color = pal.get(kind, pal["recession"])
             ax.axvspan(a_ts, _day(b), color=color, lw=0, zorder=0)
@@ -270,7 +271,8 @@ def _draw_heat_strip(job: ChartJob, fig: Any) -> None:
                                mdates.date2num(start), 0.8, fill=False, lw=0.5,
                                edgecolor=job.style.palette.get("grid", "#C8C8C8"), zorder=3))
         latest = f"{values[-1]:.0f}%" if spec.units == "percent" else f"{values[-1]:g}"
-        ax.text(1.0, y + 0.5, " " + latest, va="center", ha="left", fontsize=7.5,
+        ax.text(1.0, y + 0.5, " " + latest, va="center", ha="left",
+                fontsize=13 if job.pack else 7.5,
                 color="#333333", transform=ax.get_yaxis_transform(), clip_on=False)
         end = max(end, dates[-1] + step)
     ax.set_yticks([rows - 1 - i + 0.5 for i in range(rows)],
