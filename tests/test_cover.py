@@ -180,6 +180,7 @@ def test_cover_key_numbers_have_a_sparkline_of_their_series(sample_issue, lang):
     from reportgen.charts.sparkline import HEIGHT, PAD
 
     a = sample_issue.analysis
+    n = sample_issue.content.narrator(lang, a)
     page = sample_issue.render(["cover"], lang)
     numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', page, re.S).group(1)
     rows = re.findall(r"<div><dt>(.*?)</dt>(.*?)</div>", numbers, re.S)
@@ -200,4 +201,7 @@ def test_cover_key_numbers_have_a_sparkline_of_their_series(sample_issue, lang):
         share = 0.5 if high == low else (year.iloc[-1] - low) / (high - low)
         assert float(dot.group(2)) == pytest.approx(HEIGHT - PAD - (HEIGHT - 2 * PAD) * share,
                                                     abs=0.06), sid
+        title = html.unescape(re.search(r"<title>(.*?)</title>", rest).group(1))
+        for x in (low, high):  # its words (the PDF's figure alt text): the year's range
+            assert n.value_as(sid, x) in title, (sid, title)
     assert with_line >= len(ids) - 1

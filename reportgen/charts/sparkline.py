@@ -24,8 +24,11 @@ class Sparkline:
     path: str       # SVG path data in the WIDTH x HEIGHT viewBox
     x: float        # the latest point, marked with a dot
     y: float
+    low: float      # the year's lowest and highest values (the alt text states them)
+    high: float
     width: float = WIDTH
     height: float = HEIGHT
+    alt: str = ""   # what it shows, in words (the view fills it in the reader's language)
 
 
 def sparkline(series: pd.Series | None, days: int = 365) -> Sparkline | None:
@@ -50,5 +53,6 @@ def sparkline(series: pd.Series | None, days: int = 365) -> Sparkline | None:
     ys = (np.full_like(v, HEIGHT / 2) if high == low
           else HEIGHT - PAD - (HEIGHT - 2 * PAD) * (v - low) / (high - low))
     path = "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-    return Sparkline(path, round(float(xs[-1]), 1), round(float(ys[-1]), 1))
+    return Sparkline(path, round(float(xs[-1]), 1), round(float(ys[-1]), 1), float(low),
+                     float(high))
 

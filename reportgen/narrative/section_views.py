@@ -5,13 +5,14 @@ the sections name them in their section.toml (`views = "reportgen.narrative.sect
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
 
 from babel.lists import format_list
 
-from reportgen.charts.sparkline import sparkline
+from reportgen.charts.sparkline import Sparkline, sparkline
 from reportgen.narrative import N_
 from reportgen.narrative.digest import key_numbers
 from reportgen.narrative.views import (
@@ -41,11 +42,25 @@ def cover(ctx: ViewContext) -> dict[str, Any]:
             "fallback": ctx.issue.fallback is not None,
             "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
             "numbers": numbers,
-            "sparklines": {k.id: sparkline(ctx.analysis.series.get(k.id)) for k in numbers},
+            "sparklines": {k.id: _sparkline(ctx, k) for k in numbers},
             "since": narrator.fmt.date(dt.date.fromisoformat(changes.previous_date))
             if changes is not None and changes.previous_date else "",
             "takeaways": ctx.takeaways,
             "week_ahead": week_ahead_rows(ctx)}
+
+
+def _sparkline(ctx: ViewContext, number: Any) -> Sparkline | None:
+    """A key number's past year, with its alt text: the year's range and where it is now
+    (the PDF tags it as a figure, which needs words)."""
+    line = sparkline(ctx.analysis.series.get(number.id))
+    if line is None:
+        return None
+    n = ctx.narrator
+    alt = n.t.gettext("%(title)s over the past year: between %(low)s and %(high)s, now "
+                      "%(now)s.") % {"title": number.title, "now": number.value,
+                                     "low": n.value_as(number.id, line.low),
+                                     "high": n.value_as(number.id, line.high)}
+    return dataclasses.replace(line, alt=alt)
 
 
 def week_ahead_rows(ctx: ViewContext) -> list[dict[str, str]]:
