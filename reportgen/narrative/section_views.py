@@ -56,7 +56,7 @@ def _sparkline(ctx: ViewContext, number: Any) -> Sparkline | None:
     if line is None:
         return None
     n = ctx.narrator
-    alt = n.t.gettext("%(title)s over the past year: between %(low)s and %(high)s, now "
+    alt = n.t.gettext("%(title)s, past 12 months: between %(low)s and %(high)s; now "
                       "%(now)s.") % {"title": number.title, "now": number.value,
                                      "low": n.value_as(number.id, line.low),
                                      "high": n.value_as(number.id, line.high)}
