@@ -45,6 +45,7 @@ class Event:
     label: str
     start: dt.date
     end: dt.date | None = None
+    code: str = ""  # a single date's short label, drawn beside its line (language-neutral)
 
 
 Alternatives = tuple[tuple[str, ...], ...]
@@ -138,7 +139,8 @@ def _event(path: Path, i: int, raw: dict[str, Any]) -> Event:
         raise CatalogError(f"{where} ({raw['id']}): start/end must be TOML dates (2025-10-01)")
     if end is not None and end < start:
         raise CatalogError(f"{where} ({raw['id']}): end {end} is before start {start}")
-    return Event(id=raw["id"], kind=raw["kind"], label=raw["label"], start=start, end=end)
+    return Event(id=raw["id"], kind=raw["kind"], label=raw["label"], start=start, end=end,
+                 code=str(raw.get("code", "")))
 
 
 def load_catalog(source: ContentPaths | Path) -> Catalog:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -165,8 +166,9 @@ def load_locales(source: ContentPaths | Path, codes: list[str],
             main = _main_catalog(source, code)
             translations = (_compile(main, po_dir(code), extra) if main is not None
                             else _compile(extra[0], po_dir(code), extra[1:]))
-        out[code] = Locale(code, table[code]["name"], formats[code], translations,
-                           table[code]["separator"], tuple(table[code]["fallbacks"]))
+        out[code] = Locale(code, table[code]["name"], formats[code],
+                           UnitsTogether(translations), table[code]["separator"],
+                           tuple(table[code]["fallbacks"]))
     return out
 
 
@@ -179,6 +181,44 @@ def _main_catalog(source: ContentPaths | Path, code: str) -> Path | None:
 
 
 NBSP = "\u00a0"
+# A number (digits, or a placeholder that stands for one) then a unit word: the space
+# between them. English unit words only: the Chinese catalogs put no space there.
+_NUMBER_UNIT = re.compile(
+    r"(\d|%\(\w+\)[sd]) (?=(?:bp|pp|percentage points?|basis points?|cents?|"
+    r"quarter-points?|bn|tn|days?|weeks?|months?|quarters?|years?|hours?|minutes?|seconds?|"
+    r"times)\b)")
+
+
+def units_together(text: str) -> str:
+    """A number and its unit inside a sentence ("13 weeks", "%(n)s bp", "500 bp"): a
+    no-break space between them, so a line never ends between the two."""
+    return _NUMBER_UNIT.sub(r"\1" + NBSP, text)
+
+
+class UnitsTogether(NullTranslations):
+    """A language's catalog whose every message comes back with its numbers and units
+    held together (units_together), in the pattern before the values go in: the
+    templates' `_()` and `{% trans %}`, the views' `t.gettext` and the formatter all read
+    through it, so no translated string can end a line between a number and its unit."""
+
+    def __init__(self, inner: NullTranslations):
+        super().__init__()
+        self.inner = inner
+
+    def gettext(self, message: str) -> str:
+        return units_together(self.inner.gettext(message))
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return units_together(self.inner.ngettext(msgid1, msgid2, n))
+
+    def pgettext(self, context: str, message: str) -> str:
+        return units_together(self.inner.pgettext(context, message))
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return units_together(self.inner.npgettext(context, msgid1, msgid2, n))
+
+    # Jinja's i18n prefers these older names where they exist (babel's base class has them)
+    ugettext, ungettext, upgettext, unpgettext = gettext, ngettext, pgettext, npgettext
 
 
 def _together(text: str) -> str:

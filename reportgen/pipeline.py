@@ -278,7 +278,9 @@ def chart_inputs(content: Content, analysis: signals.Analysis, snapshot: Snapsho
         tables.update(result.tables)
     return charts.Inputs(as_of=analysis.as_of, series=analysis.series, tables=tables,
                          events=events(content),
-                         recessions=charts.recession_spans(snapshot["USREC"]))
+                         recessions=charts.recession_spans(snapshot["USREC"]),
+                         event_codes={e.start: e.code for e in content.catalog.events
+                                      if e.end is None and e.code})
 
 
 def events(content: Content) -> list[tuple[str, dt.date, dt.date | None]]:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from reportgen.content import ContentPaths, as_content
 from reportgen.errors import RenderError
-from reportgen.i18n import MISSING_MARK
+from reportgen.i18n import MISSING_MARK, units_together
 from reportgen.pdf import PdfJob, write_pdf, write_pdfs  # noqa: F401 (the PDF half, kept here)
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,8 @@ def report_untranslated(registry: Any, locales: dict[str, Any]) -> None:
         for code, locale in locales.items():
             if code == "en":
                 continue
-            missing = [m for m in messages if locale.translations.gettext(m) == m]
+            missing = [m for m in messages  # untranslated: the English, units held
+                       if locale.translations.gettext(m) == units_together(m)]
             if missing:
                 log.warning("sections/%s: %d string(s) have no %s translation and are shown "
                             "in English, e.g. %r", section.id, len(missing), code, missing[0])

@@ -85,7 +85,8 @@ def test_cover_key_numbers_carry_the_emails_changes(sample_issue, lang):
     mail = digest.digest(payload, sample_issue.content, lang, "Macro Liquidity Weekly")
     page = sample_issue.render(["cover"], lang)
     numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', page, re.S).group(1)
-    rows = re.findall(r"<div><dt>(.*?)</dt><dd>(.*?)</dd>(?:<dd class=\"chg chg-(\w+)\">"
+    rows = re.findall(r"<div><dt>(.*?)</dt>(?:<dd class=\"spark\">.*?</dd>)?<dd class=\"val\">"
+                      r"(.*?)</dd>(?:<dd class=\"chg chg-(\w+)\">"
                       r"<span aria-hidden=\"true\">(.)</span> (.*?)</dd>)?</div>", numbers)
     assert [(html.unescape(t), html.unescape(v), d, html.unescape(c))
             for t, v, d, _, c in rows] == [
@@ -166,3 +167,61 @@ def test_the_cover_takes_fred_s_schedule_when_the_store_holds_it(sample_issue):
     moved = dataclasses.replace(sample_issue.snapshot,
                                 schedule={"cpi": (dt.date(2026, 12, 11), dt.date(2027, 1, 13))})
     assert cpi_days(moved) == ["Fri, Dec 11"]
+
+
+def test_sparkline_is_the_past_year_scaled_to_its_box():
+    import pandas as pd
+
+    from reportgen.charts.sparkline import HEIGHT, PAD, WIDTH, sparkline
+
+    days = pd.date_range("2024-01-01", "2026-06-30", freq="D")
+    rising = pd.Series(range(len(days)), index=days, dtype=float)
+    line = sparkline(rising)
+    # the latest point is the year's highest: at the right edge, at the top
+    assert (line.x, line.y) == (WIDTH - PAD, PAD)
+    first = [float(v) for v in line.path[1:].split("L")[0].split(",")]
+    assert first == [PAD, HEIGHT - PAD]  # a year back: the lowest, at the left
+    assert line.path.count("L") < 120  # a daily year thinned to a light path
+    # what lies further back than a year does not stretch the scale
+    spiked = rising.copy()
+    spiked.iloc[0] = 1e9
+    assert sparkline(spiked) == line
+    flat = sparkline(pd.Series(5.0, index=days[:40]))
+    assert flat.y == HEIGHT / 2
+    assert sparkline(rising.iloc[:2]) is None and sparkline(None) is None
+    assert sparkline(pd.Series([1.0, float("nan"), 2.0], index=days[:3])) is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cover_key_numbers_have_a_sparkline_of_their_series(sample_issue, lang):
+    """Each key number whose series the analysis has shows its past year, the dot on the
+    latest value (its height says where that value stands in the year's range); a number
+    without a history (the top-10 share, from one constituents file) has none."""
+    from reportgen.charts.sparkline import HEIGHT, PAD
+
+    a = sample_issue.analysis
+    n = sample_issue.content.narrator(lang, a)
+    page = sample_issue.render(["cover"], lang)
+    numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', page, re.S).group(1)
+    rows = re.findall(r"<div><dt>(.*?)</dt>(.*?)</div>", numbers, re.S)
+    ids = sample_issue.content.registry.cover_signals()
+    assert len(rows) == len(ids)
+    with_line = 0
+    for sid, (_, rest) in zip(ids, rows, strict=True):
+        dot = re.search(r'<circle class="spark-dot" cx="([\d.]+)" cy="([\d.]+)"', rest)
+        series = a.series.get(sid)
+        if series is None:
+            assert dot is None, sid
+            continue
+        with_line += 1
+        assert dot is not None and "<path d=\"M" in rest, sid
+        year = series.dropna()
+        year = year[year.index > year.index[-1] - dt.timedelta(days=365)]
+        low, high = year.min(), year.max()
+        share = 0.5 if high == low else (year.iloc[-1] - low) / (high - low)
+        assert float(dot.group(2)) == pytest.approx(HEIGHT - PAD - (HEIGHT - 2 * PAD) * share,
+                                                    abs=0.06), sid
+        title = html.unescape(re.search(r"<title>(.*?)</title>", rest).group(1))
+        for x in (low, high):  # its words (the PDF's figure alt text): the year's range
+            assert n.value_as(sid, x) in title, (sid, title)
+    assert with_line >= len(ids) - 1

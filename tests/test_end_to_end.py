@@ -148,7 +148,7 @@ def test_a_number_and_its_unit_stay_on_one_line(built):
     html = (built.folder / f"{file_stem(ISSUE_DATE, 'en')}.html").read_text("utf-8")
     assert re.search(r"\d\u00a0bp\b", html) and re.search(r"\$\d+\.\d\d\u00a0tn\b", html)
     numbers = re.search(r'<dl class="cover-numbers">(.*?)</dl>', html, re.S).group(1)
-    values = re.findall(r"<dd>(.*?)</dd>", numbers)
+    values = re.findall(r'<dd class="val">(.*?)</dd>', numbers)
     assert any(v.endswith(("bp", "tn")) for v in values)
     assert not [v for v in values if re.search(r"\d (bp|pp|tn|bn)\b", v)]
     for lang in LANGUAGES:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from reportgen import PROJECT_ROOT
 from reportgen.i18n import load_locales
 from reportgen.narrative import Narrator
 from reportgen.signals.base import Signal
+from tests.conftest import LANGUAGES
 
 LOCALES = PROJECT_ROOT / "locales"
 
@@ -54,3 +58,23 @@ def test_a_sentence_whose_value_the_data_lack_is_left_out():
     assert str(para(text)) == "<p>Spreads are 275 bp.</p>"
     assert str(para(f"Only {NO_VALUE} here.")) == ""
     assert NO_VALUE.replace(MISSING_MARK, "") == "–"
+
+
+# English unit words that follow a number ("13 weeks", "500 bp", "5.6 cents")
+UNIT_AFTER_NUMBER = re.compile(
+    r"\S*\d[ \t\n](?:bp|pp|basis points?|percentage points?|cents?|quarter-points?|bn|tn|"
+    r"days?|weeks?|months?|quarters?|years?|times)\b")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_line_ends_between_a_number_and_its_unit(sample_issue, lang):
+    """Numbers and units inside translated sentences (msgids such as "over the next
+    %(weeks)s weeks" or "above 500 bp") are held together by a no-break space in every
+    language, as the formatter's own amounts are."""
+    page = sample_issue.render(sample_issue.content.registry.ids(), lang)
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    assert not UNIT_AFTER_NUMBER.findall(text), UNIT_AFTER_NUMBER.findall(text)[:10]
+    if lang == "en":  # the sample's English has such pairs, all held together
+        held = re.findall(r"\d\u00a0(?:months|days|weeks|bp|cents)\b", text)
+        assert len(held) >= 10, held

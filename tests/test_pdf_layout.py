@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
+from reportgen import PROJECT_ROOT
 from reportgen.pipeline import file_stem
 from tests.conftest import ISSUE_DATE, LANGUAGES, need
 from tests.test_end_to_end import headings
@@ -63,9 +67,19 @@ def test_bookmarks_follow_the_sections_and_match_the_contents_page(built, lang):
     toc = subprocess.run([need("pdftotext"), "-layout", "-f", "2", "-l", "2",
                           str(pdf(built, lang)), "-"], capture_output=True, text=True,
                          check=True).stdout
-    # contents lines end in a dotted leader and the page number
-    numbers = [int(m) for m in re.findall(r"\.\s*(\d+)\s*$", toc, flags=re.M)]
-    assert numbers == pages, f"contents page says {numbers}, sections start on {pages}"
+    assert numbers_in_contents(toc) == pages, \
+        f"contents page says {numbers_in_contents(toc)}, sections start on {pages}"
+
+
+def numbers_in_contents(text: str) -> list[int]:
+    """The page numbers of a two-column contents page (pdftotext -layout), in reading
+    order: each entry ends in a dotted leader and its number; the left column first."""
+    found = [(m.end(), row, int(m.group(1))) for row, line in enumerate(text.splitlines())
+             for m in re.finditer(r"(?:\. ){3,}\.?\s*(\d+)(?!\S)", line)]
+    if not found:
+        return []
+    middle = (min(f[0] for f in found) + max(f[0] for f in found)) / 2
+    return [n for _, _, n in sorted(found, key=lambda f: (f[0] > middle, f[1]))]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -116,3 +130,54 @@ def test_no_chart_straddles_a_page(built, lang):
         whole = fig["/P"].get_object()  # <figure>: caption, picture, legend, source
         pages = _pages_of(whole, reader)
         assert len(pages) == 1, f"chart on pages {sorted(pages)}: {fig['/Alt'][:60]}"
+
+
+MM_PER_INCH = 25.4
+INK = 235  # grey level (0-255) darker than this is ink, not paper
+
+
+def page_margins_mm() -> tuple[float, float, float, float]:
+    """The @page margins of the PDF (top, right, bottom, left), as print.css sets them."""
+    css = (PROJECT_ROOT / "templates" / "css" / "print.css").read_text()
+    found = re.search(r"@page\s*{[^}]*?margin:\s*([\d.]+)mm\s+([\d.]+)mm\s+([\d.]+)mm\s+"
+                      r"([\d.]+)mm", css)
+    assert found, "print.css: no @page margin in mm"
+    return tuple(float(g) for g in found.groups())
+
+
+def used_fractions(path: Path, out: Path, dpi: int = 60) -> list[float]:
+    """Each page's used share of its text area: from the top margin down to the last ink
+    inside the margins (the running header and footer are outside), over the text area's
+    height. The pages are rendered as PNGs with pdftoppm."""
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([need("pdftoppm"), "-r", str(dpi), "-gray", "-png", str(path),
+                    str(out / "page")], check=True)
+    top, right, bottom, left = (round(m / MM_PER_INCH * dpi) for m in page_margins_mm())
+    fractions = []
+    for png in sorted(out.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[1])):
+        gray = np.asarray(Image.open(png).convert("L"))
+        area = gray[top:gray.shape[0] - bottom, left:gray.shape[1] - right]
+        rows = np.flatnonzero((area < INK).any(axis=1))
+        fractions.append((rows[-1] + 1) / area.shape[0] if len(rows) else 0.0)
+    return fractions
+
+
+def section_start_pages(path: Path, lang: str) -> set[int]:
+    """The pages on which the cover or a section heading stands (from the bookmarks)."""
+    wanted = {norm(h) for h in headings(lang)}
+    return {1} | {page for title, page in flat_outline(PdfReader(path))
+                  if any(norm(title).endswith(w) for w in wanted)}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_page_is_less_than_a_third_used(built, lang, tmp_path):
+    """A page less than a third used is allowed only where a section that began on an
+    earlier page ends (the page holds no section heading and the next page starts one,
+    or it is the last page). A short section shares a page instead of taking one."""
+    path = pdf(built, lang)
+    fractions = used_fractions(path, tmp_path)
+    starts = section_start_pages(path, lang)
+    last = len(fractions)
+    empty = [f"page {page}: {share:.0%} used" for page, share in enumerate(fractions, 1)
+             if share < 1 / 3 and (page in starts or (page + 1 not in starts and page != last))]
+    assert not empty, f"{lang}: pages under a third used, not where a section ends: {empty}"

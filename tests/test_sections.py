@@ -22,7 +22,7 @@ from reportgen.signals import run_section
 from tests.conftest import LANGUAGES, run_cli
 
 BUILT_IN = ["cover", "contents", "glance", "changed", "s1", "s2", "s3", "s4", "s5", "s6",
-            "s7", "s8", "record", "conclusion", "appendix", "disclaimer"]
+            "s7", "s8", "conclusion", "record", "disclaimer", "appendix"]
 
 
 def workspace(tmp_path: Path) -> ContentPaths:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -286,8 +287,8 @@ def test_each_index_figure_carries_its_own_date_and_base(sample_issue):
     assert sig["nasdaq_drawdown_pct"].state == "at_peak"
     html = render(sample_issue, snap, ["s6"], "en")
     text = " ".join(paragraphs(html))
-    assert re.search(r"The S&P 500 returned [\d.]+% in the 12 months to 31 Dec 2025", text)
-    assert re.search(r"The Nasdaq Composite returned [\d.]+% in the 12 months to 20 Aug "
+    assert re.search(r"The S&P 500 returned [\d.]+% in the 12\u00a0months to 31 Dec 2025", text)
+    assert re.search(r"The Nasdaq Composite returned [\d.]+% in the 12\u00a0months to 20 Aug "
                      r"2026, ending at a record high\.", text)
     assert "the largest names are pulling ahead" in text
     hans = " ".join(paragraphs(render(sample_issue, snap, ["s6"], "zh-Hans")))
@@ -447,7 +448,7 @@ def test_section_4_states_the_marks_in_every_language(sample_issue, lang):
     """The sample's marks (synthetic): Falcon Aerospace Parts at 70 against 90."""
     html = sample_issue.render(["s4"], lang)
     text = " ".join(paragraphs(html))
-    expected = {"en": "the widest gap, 20 cents, is on Falcon Aerospace Parts (70 against 90)",
+    expected = {"en": "the widest gap, 20\u00a0cents, is on Falcon Aerospace Parts (70 against 90)",
                 "zh-Hant": "差距最大的是Falcon Aerospace Parts，達20美分（70對90）",
                 "zh-Hans": "差距最大的是Falcon Aerospace Parts，达20美分（70对90）"}
     assert expected[lang] in text
@@ -494,3 +495,139 @@ def test_quarterly_signals_are_dated_by_quarter_and_amounts_carry_their_sign(sam
     hant = sample_issue.content.narrator("zh-Hant", sample_issue.analysis)
     assert hant.d("hyperscaler_capex_ttm_usd_bn") == "2026年第3季"
     assert hant.fmt.usd_bn(-62.0) == "-620億美元"
+
+
+# -- charts: the outlook's heat strip ------------------------------------------------------
+
+def _collections(svg: str) -> list[list[tuple[float, float, str]]]:
+    """Each PolyCollection of a matplotlib SVG: its cells as (left x, top y, fill)."""
+    out = []
+    for group in re.findall(r'<g id="PolyCollection_\d+">(.*?)</g>', svg, re.S):
+        cells = []
+        for d, fill in re.findall(r'<path d="M ([\d.]+ [\d.]+).*?fill: (#[0-9a-f]{6})',
+                                  group, re.S):
+            x, y = (float(v) for v in d.split())
+            cells.append((x, y, fill))
+        out.append(cells)
+    return out
+
+
+def test_heat_strip_rows_shade_by_value(tmp_path):
+    """A row per series, the first on top; each run of equal values one cell, coloured
+    from the paper (0%) to the series' colour (100%); the latest value written at the
+    row's end and the row named by its code."""
+    from reportgen.charts import ChartJob, ChartSpec, load_style
+    from reportgen.charts.draw import draw
+    from reportgen.content import builtin
+
+    style = load_style(builtin())
+    weeks = np.arange("2024-01-03", "2024-03-27", 7, dtype="datetime64[D]").astype(
+        "datetime64[ns]")
+    a = np.array([0, 0, 50, 50, 50, 100, 100, 100, 100, 0, 0, 25], dtype=float)
+    b = np.full(len(weeks), 100.0)
+    spec = ChartSpec(id="phases", section="s8", kind="heat_strip", title="t", subtitle="s",
+                     units="percent", series=({"id": "a", "label": "A", "code": "A"},
+                                              {"id": "b", "label": "B", "code": "B"}))
+    job = ChartJob(spec=spec, style=style, path=tmp_path / "phases.svg",
+                   start=dt.datetime(2024, 1, 1), series={"a": (weeks, a), "b": (weeks, b)})
+    svg = draw(job).path.read_text(encoding="utf-8")
+    row_a, row_b = _collections(svg)
+    def rgb(hex_: str) -> np.ndarray:
+        return np.array([int(hex_[k:k + 2], 16) for k in (1, 3, 5)], dtype=float)
+
+    def mix(share: float, color: str) -> np.ndarray:  # paper (white) to the colour
+        return (1 - share) * rgb("#ffffff") + share * rgb(color)
+
+    wanted = [mix(v, style.color(0)) for v in (0, 0.5, 1, 0, 0.25)]
+    assert len(row_a) == len(wanted)
+    for (_, _, fill), want in zip(row_a, wanted, strict=True):
+        assert np.abs(rgb(fill) - want).max() <= 1.5, (fill, want)
+    assert [f for _, _, f in row_b] == [style.color(1).lower()]
+    assert row_a[0][1] < row_b[0][1]  # the first series on top
+    assert [x for x, _, _ in row_a] == sorted(x for x, _, _ in row_a)
+    texts = re.findall(r"<text[^>]*>([^<]+)</text>", svg)
+    assert {"A", "B", " 25%", " 100%"} <= {t for t in texts}
+
+
+def test_phase_chart_is_a_heat_strip_with_a_legend_of_blocks(sample_issue):
+    from reportgen.charts import plan
+    from reportgen.narrative.views import chart_views
+    from reportgen.pipeline import chart_inputs, events
+
+    content, analysis = sample_issue.content, sample_issue.analysis
+    spec = next(c for c in content.registry.charts() if c.id == "s8_phases")
+    assert spec.kind == "heat_strip" and [s["code"] for s in spec.series] == ["A", "B", "C"]
+    jobs = plan.plan([spec], content.style, chart_inputs(content, analysis,
+                                                         sample_issue.snapshot),
+                     Path("/nonexistent"), ["en"], {"en": str}, {"en": []})
+    assert set(jobs[0].series) == {s["id"] for s in spec.series}
+    drawn = plan.drawn(jobs)
+    view = chart_views([spec], content.style, analysis, drawn,
+                       content.narrator("en", analysis), events(content))["s8_phases"]
+    assert [(k["label"], k["kind"]) for k in view["legend"]] == [
+        (s["label"], "shade") for s in spec.series]
+
+
+# -- charts: event lines labelled, keys for what the window shows, no empty axis ------------
+
+def _planned(sample_issue, ids, tmp_path):
+    from reportgen.charts import plan
+    from reportgen.pipeline import chart_inputs
+
+    content, analysis = sample_issue.content, sample_issue.analysis
+    specs = [c for c in content.registry.charts() if c.id in ids]
+    return specs, plan.plan(specs, content.style, chart_inputs(content, analysis,
+                                                               sample_issue.snapshot),
+                            tmp_path, ["en"], {"en": str}, {"en": []})
+
+
+def test_event_lines_carry_their_code_and_keys_follow_the_window(sample_issue, tmp_path):
+    """Each dashed event line in the window is labelled above the plot with its event's
+    language-neutral code (catalogs/events.toml); one outside the window is neither drawn
+    nor labelled. The legend keys only the shading and events the window shows: the
+    labour chart starts after the 2020 recession and has no recession key."""
+    from reportgen.charts import draw
+    from reportgen.narrative.views import chart_views
+    from reportgen.pipeline import events
+
+    ids = ("s1_policy", "s2_path", "s4_reserves", "s1_labour", "s1_inflation")
+    specs, jobs = _planned(sample_issue, ids, tmp_path)
+    drawn = [draw.draw(job) for job in jobs]
+    texts = {d.id: re.findall(r"<text[^>]*>([^<]+)</text>", d.path.read_text("utf-8"))
+             for d in drawn}
+    assert texts["s1_policy"].count("FOMC ↓") == 2  # July 2019 and September 2024
+    assert texts["s1_policy"].count("FOMC ↑") == 1  # March 2022
+    assert texts["s2_path"].count("FOMC ↓") == 1 and "FOMC ↑" not in texts["s2_path"]
+    assert texts["s4_reserves"].count("SOFR ↑") == 1
+    assert not any("FOMC" in t or "SOFR" in t for t in texts["s1_labour"])
+    content, analysis = sample_issue.content, sample_issue.analysis
+    views = chart_views(specs, content.style, analysis, drawn,
+                        content.narrator("en", analysis), events(content))
+    keys = {cid: [k["label"] for k in v["legend"] if k["kind"] != "line"]
+            for cid, v in views.items()}
+    assert keys["s1_labour"] == ["Government shutdowns"]
+    assert keys["s1_inflation"] == ["Recessions (NBER)", "Government shutdowns"]
+    assert keys["s1_policy"] == ["Recessions (NBER)", "Policy events"]
+    assert keys["s4_reserves"] == ["Balance-sheet runoff (QT)", "Policy events"]
+
+
+def test_no_empty_left_axis_when_its_series_is_absent(sample_issue, tmp_path):
+    """A two-axis chart whose left-axis series has no data draws the right axis alone:
+    no tick labels on the left (a scale of nothing), the grid on the right axis."""
+    from reportgen.charts import draw
+
+    _, jobs = _planned(sample_issue, ("s1_labour",), tmp_path)
+    job = jobs[0]
+    right = {s["id"] for s in job.spec.series if s.get("axis") == "right"}
+    assert right and set(job.series) - right, "the labour chart has both axes"
+
+    def axes_and_yticks(svg: str) -> tuple[int, int]:
+        return (len(re.findall(r'<g id="matplotlib\.axis_\d+"', svg)),
+                len(re.findall(r'<g id="ytick_\d+"', svg)))
+
+    both = axes_and_yticks(draw.draw(job).path.read_text("utf-8"))
+    job.series = {k: v for k, v in job.series.items() if k in right}
+    job.path = tmp_path / "right-only.svg"
+    alone = axes_and_yticks(draw.draw(job).path.read_text("utf-8"))
+    assert both[0] == 3  # x, left and right axes
+    assert alone[0] == 2 and 0 < alone[1] < both[1]  # the left axis and its ticks are gone

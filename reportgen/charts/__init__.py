@@ -95,6 +95,8 @@ KINDS: dict[str, ChartKind] = {k.name: k for k in (
     ChartKind("radar_table", size=(WIDTH_IN, 3.6), narrow_size=(NARROW_WIDTH_IN, 3.5),
               localized=True, img_class="radar"),
     ChartKind("stance_history"),
+    # rows of cells coloured by value (the outlook's phases): short, three rows tall
+    ChartKind("heat_strip", size=(WIDTH_IN, 1.45)),
 )}
 
 
@@ -151,6 +153,8 @@ class ChartJob:
     labels: dict[str, str] = field(default_factory=dict)
     font_family: list[str] = field(default_factory=list)
     last_date: dt.date | None = None
+    # an event line's short language-neutral label, by its date (ISO): drawn above it
+    event_codes: dict[str, str] = field(default_factory=dict)
 
     @property
     def format(self) -> str:
@@ -172,7 +176,19 @@ class ChartJob:
         return cache.key("chart", fingerprint.code(), fingerprint.version(),
                          fingerprint.fonts(), self.style.fingerprint, self.spec.drawing,
                          self.start, self.lang, self.pack, self.raster, self.series,
-                         self.table, self.spans, self.labels, self.font_family, *narrow)
+                         self.table, self.spans, self.labels, self.font_family,
+                         self.event_codes, *narrow)
+
+    def shown(self) -> frozenset[str]:
+        """The kinds of shading and event lines that fall inside the window drawn (the
+        legend keys only those: no recession key on a chart that starts after the last)."""
+        first = self.start.date() if self.start is not None else None
+        if first is None and isinstance(self.table, dict) and len(self.table.get("dates", ())):
+            first = _date(self.table["dates"][0])
+        last = self.last_date
+        return frozenset(kind for kind, a, b in self.spans
+                         if (first is None or (b or a) >= first)
+                         and (last is None or a <= last))
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,12 @@ class DrawnChart:
     path: Path
     last_date: dt.date | None
     narrow: Path | None = None  # the HTML edition's phone drawing, when there is one
+    shown: frozenset[str] = frozenset()  # the shading and event kinds in its window
+
+
+def _date(value: Any) -> dt.date:
+    """A numpy datetime64 as a date."""
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def dark_colors(palette: dict[str, Any]) -> dict[str, str]:

@@ -131,6 +131,11 @@ def _shade(ax: Any, job: ChartJob, start: np.datetime64, end: np.datetime64) -> 
             continue
         if b is None:
             ax.axvline(a_ts, color=pal["event_line"], lw=0.8, ls=(0, (3, 2)), zorder=1)
+            code = job.event_codes.get(a.isoformat())
+            if code and a_ts >= start:  # its short label just above the plot, on the line
+                ax.text(a_ts, 1.0, code, transform=ax.get_xaxis_transform(), ha="center",
+                        va="bottom", fontsize=11 if job.pack else 7, color=pal["event_line"],
+                        clip_on=False)
         else:
             color = pal.get(kind, pal["recession"])
             ax.axvspan(a_ts, _day(b), color=color, lw=0, zorder=0)
@@ -284,6 +289,63 @@ def _draw_stance_history(job: ChartJob, fig: Any) -> None:
     _fmt_axis(ax, job.spec.units)
 
 
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(first, after last) index of each run of equal values."""
+    cuts = np.flatnonzero(np.diff(values) != 0) + 1
+    bounds = np.concatenate(([0], cuts, [len(values)]))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+def _draw_heat_strip(job: ChartJob, fig: Any) -> None:
+    """One row per series, first on top, each observation a cell lasting until the next,
+    coloured by its value from the paper (the low end) to the series' colour (the high
+    end): shares in percent run from 0 to 100. Rows are named by their `code` (A, B, C:
+    language-neutral; the HTML legend gives the names), framed so that an empty cell reads
+    as none rather than as missing, and end in their latest value, so
+    several overlapping step lines become rows that can be read apart."""
+    from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.patches import Rectangle
+
+    spec = job.spec
+    ax = fig.add_subplot(111)
+    start = np.datetime64(job.start, "ns")
+    drawn = [(i, s, job.series[s["id"]]) for i, s in enumerate(spec.series)
+             if s["id"] in job.series and len(job.series[s["id"]][0])]
+    every = [v for _, _, (_, v) in drawn]
+    low, high = ((0.0, 100.0) if spec.units == "percent" else
+                 (min(float(v.min()) for v in every), max(float(v.max()) for v in every)))
+    paper = plt.rcParams["axes.facecolor"]
+    end, rows = start + 60 * DAY, len(spec.series)
+    for i, s_spec, (dates, values) in drawn:
+        color = s_spec.get("color", job.style.color(i))
+        ramp = LinearSegmentedColormap.from_list(s_spec["id"], [paper, color])
+        step = np.median(np.diff(dates)) if len(dates) > 1 else 7 * DAY
+        edges = mdates.date2num(np.append(dates, dates[-1] + step))
+        y = rows - 1 - i
+        cells = _runs(values)
+        shade = [ramp((values[a] - low) / ((high - low) or 1.0)) for a, _ in cells]
+        ax.broken_barh([(edges[a], edges[b] - edges[a]) for a, b in cells], (y + 0.1, 0.8),
+                       facecolors=shade, edgecolor="none", zorder=2,
+                       label=_pack_label(job, i))
+        ax.add_patch(Rectangle((mdates.date2num(start), y + 0.1), edges[-1] -
+                               mdates.date2num(start), 0.8, fill=False, lw=0.5,
+                               edgecolor=job.style.palette.get("grid", "#C8C8C8"), zorder=3))
+        latest = f"{values[-1]:.0f}%" if spec.units == "percent" else f"{values[-1]:g}"
+        ax.text(1.0, y + 0.5, " " + latest, va="center", ha="left",
+                fontsize=13 if job.pack else 7.5,
+                color="#333333", transform=ax.get_yaxis_transform(), clip_on=False)
+        end = max(end, dates[-1] + step)
+    ax.set_yticks([rows - 1 - i + 0.5 for i in range(rows)],
+                  [s.get("code", str(i + 1)) if not job.pack else _pack_label(job, i)
+                   for i, s in enumerate(spec.series)], fontsize=8.5 if not job.pack else 13)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(0, rows)
+    ax.grid(False)
+    ax.spines["left"].set_visible(False)
+    _date_axis(ax, start, end)
+    _shade(ax, job, start, end)
+
+
 def _draw_grouped_bars(job: ChartJob, fig: Any) -> None:
     """Bars side by side per row of the table: `[{"label": "MSFT", "<series id>": value,
     ...}, ...]`, one colour per series of the spec (a missing value leaves a gap). Row
@@ -324,6 +386,7 @@ DRAWERS: dict[str, Callable[[ChartJob, Any], None]] = {
     "dumbbell_table": _draw_dumbbell,
     "radar_table": _draw_radar,
     "stance_history": _draw_stance_history,
+    "heat_strip": _draw_heat_strip,
 }
 
 
@@ -387,7 +450,7 @@ def draw(job: ChartJob) -> DrawnChart:
             raise RenderError(f"chart {job.spec.id}: drawing failed ({exc})") from exc
         finally:
             plt.close(fig)
-    return DrawnChart(job.spec.id, job.lang, job.path, job.last_date)
+    return DrawnChart(job.spec.id, job.lang, job.path, job.last_date, shown=job.shown())
 
 
 def warm_up(font_families: list[list[str]]) -> None:

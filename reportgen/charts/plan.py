@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ from reportgen.charts import (
     DrawnChart,
     Style,
 )
+
+# The kinds drawn from series over time (cut to the window and thinned), not a table.
+SERIES_KINDS = frozenset({"line", "heat_strip"})
 
 
 def start_date(since: str, as_of: dt.date) -> pd.Timestamp:
@@ -114,6 +117,7 @@ class Inputs:
     tables: dict[str, Any]
     events: list[tuple[str, dt.date, dt.date | None]]
     recessions: list[tuple[dt.date, dt.date]]
+    event_codes: dict[dt.date, str] = field(default_factory=dict)  # an event line's label
 
 
 def _points(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -168,9 +172,11 @@ def _job(spec: ChartSpec, style: Style, inputs: Inputs, path: Path, lang: str | 
     spans = [(k, a, b) for k, a, b in inputs.events if k in spec.shade]
     if spec.recessions:
         spans += [("recession", a, b) for a, b in inputs.recessions]
+    codes = {a.isoformat(): inputs.event_codes[a] for _, a, b in spans
+             if b is None and a in inputs.event_codes}
     job = ChartJob(spec=spec, style=style, path=path, lang=lang, pack=pack, labels=labels,
-                   start=None, spans=spans, font_family=fonts)
-    if spec.kind == "line":
+                   start=None, spans=spans, font_family=fonts, event_codes=codes)
+    if spec.kind in SERIES_KINDS:
         start = start_date(spec.since, inputs.as_of)
         job.start = start.to_pydatetime()
         job.series, job.last_date = _line_data(spec, inputs, start, pixels)
@@ -215,7 +221,8 @@ def drawn(jobs: list[ChartJob]) -> list[DrawnChart]:
     """What the editions say about each chart (and its phone drawing), known before it is
     drawn."""
     phone = {(j.spec.id, j.lang): j.path for j in jobs if j.narrow}
-    return [DrawnChart(j.spec.id, j.lang, j.path, j.last_date, phone.get((j.spec.id, j.lang)))
+    return [DrawnChart(j.spec.id, j.lang, j.path, j.last_date,
+                       narrow=phone.get((j.spec.id, j.lang)), shown=j.shown())
             for j in jobs if not j.narrow]
 
 

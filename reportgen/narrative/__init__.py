@@ -97,14 +97,17 @@ class Narrator:
     def v(self, sid: str, **kw: Any) -> str:
         """A signal's value, formatted by its unit."""
         s = self.sig(sid)
-        if not s.ok:
-            return NO_VALUE
+        return self.value_as(sid, s.value, **kw) if s.ok else NO_VALUE
+
+    def value_as(self, sid: str, x: float, **kw: Any) -> str:
+        """A value of a signal's quantity (its own, or its year's low, say), formatted as
+        the signal's value is: by its unit, with its digits."""
         meta = self.meta.get(sid)
         if meta is not None and meta.rate:
             kw.setdefault("digits", 2)
         elif meta is not None and meta.digits is not None:
             kw.setdefault("digits", meta.digits)
-        return self.fmt.value(s.value, s.unit, **kw)
+        return self.fmt.value(x, self.sig(sid).unit, **kw)
 
     def va(self, sid: str, **kw: Any) -> str:
         """A signal's magnitude, for sentences that carry the sign in words (below/above)."""

@@ -58,6 +58,7 @@ class KeyNumber:
     observed: str       # the observation's date, at its frequency's precision
     change: str         # signed, in the signal's units ("+0.25 pp"); "" without comparison
     direction: str      # up | down | flat | ""
+    id: str = ""        # the signal's
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,8 @@ def key_numbers(n: Narrator, ids: list[str], previous: dict[str, float]) -> list
             else:
                 direction = "up" if delta > 0 else "down"
                 change = ("+" if delta > 0 else "\u2212") + amount
-        rows.append(KeyNumber(n.signal_title(sid), n.v(sid), n.d(sid), change, direction))
+        rows.append(KeyNumber(n.signal_title(sid), n.v(sid), n.d(sid), change, direction,
+                               sid))
     return rows
 
 

@@ -5,12 +5,14 @@ the sections name them in their section.toml (`views = "reportgen.narrative.sect
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
 
 from babel.lists import format_list
 
+from reportgen.charts.sparkline import Sparkline, sparkline
 from reportgen.narrative import N_
 from reportgen.narrative.digest import key_numbers
 from reportgen.narrative.views import (
@@ -29,19 +31,36 @@ FOMC_WORDS = N_("FOMC meeting (statement on the last day)")
 
 def cover(ctx: ViewContext) -> dict[str, Any]:
     """The banners (sample, stale, rebuilt), the key numbers with their change since the
-    issue compared with, the week's takeaways (both as the e-mail has them, see digest)
-    and the week ahead."""
+    issue compared with, the week's takeaways (both as the e-mail has them, see digest),
+    each number's past year as a sparkline (the series of the same id, where the analysis
+    has one) and the week ahead."""
     snapshot, narrator = ctx.snapshot, ctx.narrator
     changes = ctx.analysis.changes
     previous = changes.previous if changes is not None else {}
+    numbers = key_numbers(narrator, list(ctx.cover_signals), previous)
     return {"stale_count": len(snapshot.stale()),
             "fallback": ctx.issue.fallback is not None,
             "rebuilt_as_of": narrator.fmt.date(snapshot.as_of) if ctx.issue.rebuilt else None,
-            "numbers": key_numbers(narrator, list(ctx.cover_signals), previous),
+            "numbers": numbers,
+            "sparklines": {k.id: _sparkline(ctx, k) for k in numbers},
             "since": narrator.fmt.date(dt.date.fromisoformat(changes.previous_date))
             if changes is not None and changes.previous_date else "",
             "takeaways": ctx.takeaways,
             "week_ahead": week_ahead_rows(ctx)}
+
+
+def _sparkline(ctx: ViewContext, number: Any) -> Sparkline | None:
+    """A key number's past year, with its alt text: the year's range and where it is now
+    (the PDF tags it as a figure, which needs words)."""
+    line = sparkline(ctx.analysis.series.get(number.id))
+    if line is None:
+        return None
+    n = ctx.narrator
+    alt = n.t.gettext("%(title)s, past 12 months: between %(low)s and %(high)s; now "
+                      "%(now)s.") % {"title": number.title, "now": number.value,
+                                     "low": n.value_as(number.id, line.low),
+                                     "high": n.value_as(number.id, line.high)}
+    return dataclasses.replace(line, alt=alt)
 
 
 def week_ahead_rows(ctx: ViewContext) -> list[dict[str, str]]:

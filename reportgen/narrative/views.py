@@ -70,16 +70,14 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
             continue
         table = _table(analysis, spec.table) if spec.table else None
         legend = [{"label": s["label"], "color": s.get("color", style.color(i)),
-                   "kind": "shade" if spec.kind == "stance_history" else "line"}
+                   "kind": "shade" if spec.kind in ("stance_history", "heat_strip") else "line"}
                   for i, s in enumerate(spec.series)
                   if (table is not None and (not isinstance(table, dict) or s["id"] in table))
                   or len(analysis.series.get(s["id"], ()))]
-        spans = {k for k, _, end in events if k in spec.shade and end is not None}
-        if spec.recessions:
-            spans.add("recession")
+        # keys for what the window shows, not for all the chart could shade
         legend += [{"label": SHADING_LABELS[k], "color": pal[k], "kind": "shade"}
-                   for k in ("recession", "shutdown", "qt") if k in spans]
-        if any(k in spec.shade and end is None for k, _, end in events):
+                   for k in ("recession", "shutdown", "qt") if k in d.shown]
+        if any(k in d.shown and end is None for k, _, end in events):
             legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
         drawn_from = chart_inputs(spec, analysis, drawn_only=True, provenance=provenance)
