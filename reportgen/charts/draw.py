@@ -134,8 +134,8 @@ def _shade(ax: Any, job: ChartJob, start: np.datetime64, end: np.datetime64) -> 
             code = job.event_codes.get(a.isoformat())
             if code and a_ts >= start:  # its short label just above the plot, on the line
                 ax.text(a_ts, 1.0, code, transform=ax.get_xaxis_transform(), ha="center",
-                        va="bottom", fontsize=11 if job.pack else 7, color=pal["event_line"],
-                        clip_on=False)
+                        va="bottom", fontsize=11 if job.pack else _size(job, 7),
+                        color=pal["event_line"], clip_on=False)
         else:
             color = pal.get(kind, pal["recession"])
             ax.axvspan(a_ts, _day(b), color=color, lw=0, zorder=0)
@@ -332,12 +332,13 @@ def _draw_heat_strip(job: ChartJob, fig: Any) -> None:
                                edgecolor=job.style.palette.get("grid", "#C8C8C8"), zorder=3))
         latest = f"{values[-1]:.0f}%" if spec.units == "percent" else f"{values[-1]:g}"
         ax.text(1.0, y + 0.5, " " + latest, va="center", ha="left",
-                fontsize=13 if job.pack else 7.5,
+                fontsize=13 if job.pack else _size(job, 7.5),
                 color="#333333", transform=ax.get_yaxis_transform(), clip_on=False)
         end = max(end, dates[-1] + step)
     ax.set_yticks([rows - 1 - i + 0.5 for i in range(rows)],
                   [s.get("code", str(i + 1)) if not job.pack else _pack_label(job, i)
-                   for i, s in enumerate(spec.series)], fontsize=8.5 if not job.pack else 13)
+                   for i, s in enumerate(spec.series)],
+                  fontsize=13 if job.pack else _size(job, 8.5))
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(0, rows)
     ax.grid(False)
