@@ -294,7 +294,7 @@ def shares_at_or_above(thresholds: np.ndarray, rates: np.ndarray,
     seg = np.argmax(inside, axis=1)
     rows = np.arange(len(rates))
     lo, hi = r0[rows, seg], r1[rows, seg]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         frac = (t[:, 0] - lo) / (hi - lo)
     out = 1.0 - (p[seg] + frac * (p[seg + 1] - p[seg]))
     out = np.where(inside.any(axis=1), out, np.nan)
