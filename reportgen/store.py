@@ -146,8 +146,20 @@ CREATE TABLE IF NOT EXISTS fetch_log (
 
 # From schema version N to the current one (run in one transaction, with the CREATE ... IF
 # NOT EXISTS statements of _SCHEMA that add the tables a version lacked).
-# From a version to the current one (the _SCHEMA script before it creates new tables).
 _MIGRATIONS = {1: "ALTER TABLE series ADD COLUMN failure TEXT NOT NULL DEFAULT ''", 2: ""}
+
+
+SCHEDULE_QUERY = "SELECT release, day, fetched FROM release_schedule ORDER BY release, day"
+
+
+def _schedule(rows: list[tuple[str, str, str]], as_of: dt.date
+              ) -> dict[str, tuple[dt.date, ...]]:
+    """release_schedule's rows (SCHEDULE_QUERY) read on or before `as_of`, by release."""
+    out: dict[str, list[dt.date]] = {}
+    for release, day, fetched in rows:
+        if fetched <= as_of.isoformat():
+            out.setdefault(release, []).append(dt.date.fromisoformat(day))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _iso(when: dt.datetime) -> str:
@@ -758,12 +770,7 @@ class Store:
 
     def schedule(self, as_of: dt.date) -> dict[str, tuple[dt.date, ...]]:
         """The key releases' scheduled days as read on or before `as_of`, by release."""
-        out: dict[str, list[dt.date]] = {}
-        for release, day in self.db.execute(
-                "SELECT release, day FROM release_schedule WHERE fetched<=? ORDER BY release,"
-                " day", (as_of.isoformat(),)):
-            out.setdefault(release, []).append(dt.date.fromisoformat(day))
-        return {k: tuple(v) for k, v in out.items()}
+        return _schedule(self.db.execute(SCHEDULE_QUERY).fetchall(), as_of)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -916,8 +923,8 @@ class Store:
                         first_prints=first_prints, releases=self.catalog.releases,
                         filings=filings, companies=self.catalog.companies,
                         concepts=self.catalog.concepts,
-                        schedule=self._pre.schedule(as_of) if self._pre is not None
-                        else self.schedule(as_of))
+                        schedule=_schedule(self._pre.scheduled, as_of)
+                        if self._pre is not None else self.schedule(as_of))
 
     def health(self) -> str:
         """'ok', or what SQLite's quick check found."""
@@ -1048,17 +1055,7 @@ class _Preloaded:
         return cls(rows, points, store._series_rows(), store._table_rows(), facts,
                    store.catalog.releases,
                    filed_days=sorted({str(d)[:10] for d in facts["filed"]}),
-                   scheduled=store.db.execute(
-                       "SELECT release, day, fetched FROM release_schedule ORDER BY release,"
-                       " day").fetchall())
-
-    def schedule(self, as_of: dt.date) -> dict[str, tuple[dt.date, ...]]:
-        """What Store.schedule gives, from the rows read once."""
-        out: dict[str, list[dt.date]] = {}
-        for release, day, fetched in self.scheduled:
-            if fetched <= as_of.isoformat():
-                out.setdefault(release, []).append(dt.date.fromisoformat(day))
-        return {k: tuple(v) for k, v in out.items()}
+                   scheduled=store.db.execute(SCHEDULE_QUERY).fetchall())
 
     def series(self, sid: str, ind: Indicator, as_of: pd.Timestamp) -> pd.Series:
         """What _read_series's query and filter give, from the arrays."""

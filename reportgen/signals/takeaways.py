@@ -11,11 +11,12 @@ report), in this order of importance:
     move     a large move: five notable moves or more (catalogs/scorecards.toml [changes])
     verdict  any other signal changed its verdict
     move     the other largest moves, in notable moves
-
-each story once: signals grouped in [changes.stories] (equities, credit spreads, funding,
-...) or flips in one unit making the same turn give one takeaway, the first in that order.
     trend    a trend state flipped (rising / falling / flat)
     stale    series that stopped updating (their last value is over two releases old)
+
+Moves, verdicts and trends tell each story once: signals grouped in [changes.stories]
+(equities, credit spreads, funding, ...), or flips in one unit making the same turn, give
+one takeaway, the first in the order above.
 
 then, when nothing changed and no alarm is on, a quiet week (`quiet`), and when fewer
 than three came out of all that, the loops that stand at stress or watch (`level`).
