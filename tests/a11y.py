@@ -4,6 +4,7 @@ print when a test fails."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
@@ -13,21 +14,29 @@ WIDTHS = (390, 1280)
 SCHEMES = ("light", "dark")
 
 
-def violations(page: Any, context: Any = None) -> list[str]:
-    """axe's serious and critical findings on the page (or within `context`, a selector or
-    axe context object), one line each: the rule, what it says, the first offending node."""
-    results = Axe().run(page, context=context)
+@dataclass(frozen=True)
+class Audit:
+    """One axe run: how many rules it applied (a page axe could not read would apply
+    none) and its serious and critical findings, one line each."""
+
+    rules_applied: int
+    violations: list[str]
+
+
+def audit(page: Any, context: Any = None) -> Audit:
+    """axe on the page (or within `context`, a selector or axe context object), run once:
+    its passes and its violations come from the same run, as axe reports both."""
+    response = Axe().run(page, context=context).response
     found = []
-    for v in results.response["violations"]:
+    for v in response["violations"]:
         if v.get("impact") not in GRAVE:
             continue
         node = v["nodes"][0] if v["nodes"] else {}
         found.append(f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} node(s); "
                      f"first {node.get('target')}: {node.get('failureSummary', '')[:160]})")
-    return found
+    return Audit(len(response["passes"]), found)
 
 
-def rules_run(page: Any) -> int:
-    """How many rules axe applied (a page axe could not read would apply none)."""
-    results = Axe().run(page, options={"resultTypes": ["passes"]})
-    return len(results.response["passes"])
+def violations(page: Any, context: Any = None) -> list[str]:
+    """axe's serious and critical findings on the page (or within `context`)."""
+    return audit(page, context).violations

@@ -3,6 +3,7 @@ its fonts, the HTML's structure and images."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -21,6 +22,12 @@ from tests.conftest import ISSUE_DATE, LANGUAGES, SAMPLE_CONFIG, need
 SECTIONS = [s for s in load_registry(builtin()) if s.toc]
 
 
+# The tests that read a PDF's text run on one worker and share one pdftotext -layout per
+# PDF: for the Chinese editions it costs seconds.
+READS_PDF_TEXT = pytest.mark.xdist_group("pdf_text")
+
+
+@functools.cache
 def pdf_text(path: Path) -> str:
     out = subprocess.run([need("pdftotext"), "-layout", str(path), "-"], capture_output=True,
                          text=True, check=True)
@@ -59,6 +66,7 @@ def test_every_language_and_format_is_written(built):
     assert not [n for n in names if n.startswith(".")], "staging or print files leaked"
 
 
+@READS_PDF_TEXT
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_pdf_text_has_every_heading_in_its_language(built, lang):
     text = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf")
@@ -71,6 +79,7 @@ def test_pdf_text_has_every_heading_in_its_language(built, lang):
             assert flat not in compact, f"{lang}: untranslated heading {english!r}"
 
 
+@READS_PDF_TEXT
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_cover_and_every_page_say_sample(built, lang):
     path = built.folder / f"{file_stem(ISSUE_DATE, lang)}.pdf"
@@ -131,6 +140,7 @@ def test_signals_json_has_stable_ids_with_dates_and_inputs(built):
     assert all(re.fullmatch(r"[a-z0-9_]+", k) for k in sigs)
 
 
+@READS_PDF_TEXT
 def test_numbers_in_text_are_locale_formatted(built):
     en = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, 'en')}.pdf")
     hant = pdf_text(built.folder / f"{file_stem(ISSUE_DATE, 'zh-Hant')}.pdf")

@@ -190,7 +190,12 @@ def test_fred_is_never_asked_faster_than_its_limit(tmp_path):
         elapsed = time.monotonic() - t0
         assert sorted(report.written) == sorted(ids)
         asked = 2 * len(ids) + schedule_requests(ids)  # the jobs report's schedule too
-        assert len(srv.requests) == asked == 10  # no 429, so no retry
+        assert asked == 10
+        # Paced under the limit, so no 429 comes back, but for one: the fake counts
+        # arrivals, and on a loaded machine two requests sent 0.56 s apart can arrive
+        # closer (the one refused is asked again). A client ignoring the limit gets most
+        # of its 10 requests refused.
+        assert asked <= len(srv.requests) <= asked + 1
         assert elapsed >= 4.5  # 10 requests at 1.8 a second
 
 
