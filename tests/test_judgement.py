@@ -287,3 +287,62 @@ def test_no_dash_stands_inside_a_sentence_in_any_language(sample_issue, episode)
         prose = re.findall(r"<(p|li)\b[^>]*>(.*?)</\1>", html, flags=re.S)
         dashed = [re.sub(r"<[^>]+>", "", text) for _, text in prose if "–" in text]
         assert not dashed, (lang, dashed[:3])
+
+
+def august_2024(with_nasdaq_100: bool = False) -> dict[str, pd.Series]:
+    """The week of 5 Aug 2024 (the yen carry unwind), as a replay without a FRED key sees
+    it: the Nasdaq Composite about 12% below its July peak (18,650 -> 16,370), bitcoin
+    from 70k to 54k and moving with it, and no Nasdaq-100 and no constituents file, so
+    index concentration itself is not measured. Daily returns share one factor (seeded)."""
+    idx = pd.bdate_range("2016-01-04", "2024-08-06")
+    rng = np.random.default_rng(2024)
+    common = rng.normal(0.0006, 0.011, len(idx))
+    comp = 4900 * np.exp(np.cumsum(common))
+    comp *= 18650 / comp[idx.get_loc(pd.Timestamp("2024-07-10"))]
+    drop = idx >= "2024-07-11"
+    comp[drop] = np.linspace(18650, 16370, drop.sum())
+    btc = 430 * np.exp(np.cumsum(1.6 * common + rng.normal(0.001, 0.03, len(idx))))
+    btc *= 70000 / btc[idx.get_loc(pd.Timestamp("2024-07-10"))]
+    btc[drop] = np.linspace(70000, 54000, drop.sum())
+    series = {"NASDAQCOM": pd.Series(comp, index=idx), "CBBTCUSD": pd.Series(btc, index=idx)}
+    if with_nasdaq_100:  # the mega-caps a little ahead of the rest over the year
+        series["NASDAQ100"] = pd.Series(comp * np.linspace(1.0, 1.4, len(idx)), index=idx)
+    return series
+
+
+def test_a_loop_read_off_its_minor_inputs_alone_gets_no_status(sample_issue):
+    """August 2024 without the Nasdaq-100 or a constituents file: only the bitcoin-Nasdaq
+    correlation (weight 0.5 of 2.25) has data, so "index concentration" has no status and
+    says why, in every language, instead of a stress its subject was never measured for.
+    With the Nasdaq-100 (0.75 more: 56% of the weight) it is judged again."""
+    data, analysis = run(sample_issue, D(2024, 8, 7), august_2024())
+    loop = next(lp for lp in analysis.loops if lp.id == "concentration")
+    measured = {c.input_id for c in loop.contributions if c.z is not None}
+    assert measured == {"btc_nasdaq_corr_90d"}
+    assert loop.label == "" and not np.isfinite(loop.score)
+    assert loop.coverage == pytest.approx(0.5 / 2.25)
+    assert analysis.signals["loop_concentration"].state == ""
+    said = {"en": ("Too little data", "Inputs with data carry 22% of its weight; a status "
+                   "needs 50%."),
+            "zh-Hant": ("資料不足", "有資料的指標占其權重的 22%；判定狀態需達 50%。"),
+            "zh-Hans": ("数据不足", "有数据的指标占其权重的 22%；判定状态需达 50%。")}
+    for lang in LANGUAGES:
+        text = words(sample_issue, data, analysis, "glance", lang)
+        row = text.split(sample_issue.content.locales[lang].gettext("Index concentration"))[1]
+        status, why = said[lang]
+        assert row.strip().startswith(status), (lang, row[:120])
+        assert why in row, (lang, row[:300])
+
+    _, analysis = run(sample_issue, D(2024, 8, 7), august_2024(with_nasdaq_100=True))
+    loop = next(lp for lp in analysis.loops if lp.id == "concentration")
+    assert loop.coverage == pytest.approx(1.25 / 2.25)
+    assert loop.label in ("calm", "watch", "stress") and np.isfinite(loop.score)
+
+
+def test_a_coverage_share_outside_0_to_1_is_a_catalog_error():
+    from reportgen.errors import CatalogError
+    from reportgen.signals.scorecard import min_coverage
+
+    assert min_coverage({}) == 0.5
+    with pytest.raises(CatalogError, match=r"\[coverage\] min_weight_share = 50; use a share"):
+        min_coverage({"coverage": {"min_weight_share": 50}})

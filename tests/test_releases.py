@@ -281,13 +281,17 @@ def test_a_stale_input_drives_no_loop_and_is_marked():
     fresh = scorecard.score("k_shape", card, series, signals, now, before,
                             scorecard.LOOP_STATUSES)
     dropped = scorecard.score("k_shape", card, series, signals, now, before,
-                              scorecard.LOOP_STATUSES, stale={"LNS14024887"})
+                              scorecard.LOOP_STATUSES, stale={"LNS14024887"}, min_coverage=0.0)
     youth, sentiment = dropped.contributions
     assert youth.stale and youth.contribution == 0.0 and youth.z == fresh.contributions[0].z
     assert not sentiment.stale
     # the score is the sentiment input alone (its own weight), not diluted by the stale one
     assert dropped.score == pytest.approx(sentiment.contribution / 0.5)
     assert fresh.score != pytest.approx(dropped.score)
+    # by the catalog's rule, a third of the weight with fresh data is too little for a status
+    thin = scorecard.score("k_shape", card, series, signals, now, before,
+                           scorecard.LOOP_STATUSES, stale={"LNS14024887"})
+    assert thin.coverage == pytest.approx(1 / 3) and thin.label == ""
     # an input that measures staleness itself is never dropped
     card["input"][0]["stale_ok"] = True
     kept = scorecard.score("k_shape", card, series, signals, now, before,

@@ -205,8 +205,9 @@ class Narrator:
         return self._(self.loop_titles.get(loop_id, loop_id))
 
     def loop_status(self, status: str) -> str:
-        """A loop's status in words; a loop none of whose inputs has data says so."""
-        return self._(LOOP_STATUS.get(status, status)) if status else self._("No data")
+        """A loop's status in words; a loop whose inputs with data carry too little of its
+        weight for a verdict (none, or only minor ones) says so."""
+        return self._(LOOP_STATUS.get(status, status)) if status else self._("Too little data")
 
     def trend(self, trend: str) -> str:
         return self._(TRENDS.get(trend, trend))

@@ -13,7 +13,9 @@ series over `change_days` (tightening is a change, not a level). An input built 
 series that has stopped updating (Snapshot.stale_by_age) contributes nothing, now and at
 the previous issue alike, and is marked `stale`. A card's `alarms` raise its label when a
 named signal is in a given state (a repo spike puts the funding loop in stress whatever
-the average says).
+the average says). A card whose inputs with data carry less than its minimum share of the
+weight ([coverage] min_weight_share, or the card's `min_coverage`) has no score and no
+label: a verdict resting on minor inputs alone would name a risk it never measured.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ LOOP_STATUSES = ("calm", "watch", "stress")
 Z_CAP = 3.0
 MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
 MIN_HISTORY = 8
+MIN_COVERAGE = 0.5  # the share of a card's weight its inputs with data must carry, by default
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Score:
     contributions: tuple[Contribution, ...]
     window_years: int
     alarm: str | None = None  # the signal whose state raised the label, if one did
+    coverage: float = 1.0  # the share of the card's weight whose inputs have data now
+    min_coverage: float = MIN_COVERAGE  # the share it needs for a score and a label
 
     @property
     def trend(self) -> str:
@@ -136,6 +141,19 @@ def is_stale(input_id: str, signals: dict[str, Signal], stale: Collection[str]) 
     return input_id in stale or (sig is not None and any(i in stale for i in sig.inputs))
 
 
+def _share(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise CatalogError(f"scorecards.toml: {where} = {value!r}; use a share between 0 "
+                           "and 1 (0.5: half the weight)")
+    return float(value)
+
+
+def min_coverage(cards: dict[str, Any]) -> float:
+    """[coverage] min_weight_share: below it, a card's inputs are too few for a verdict."""
+    return _share(cards.get("coverage", {}).get("min_weight_share", MIN_COVERAGE),
+                  "[coverage] min_weight_share")
+
+
 def exclusions(cards: dict[str, Any]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """[robust] exclude: the windows no z-score learns from (the 2020 pandemic months)."""
     spans = cards.get("robust", {}).get("exclude", [])
@@ -145,13 +163,16 @@ def exclusions(cards: dict[str, Any]) -> list[tuple[pd.Timestamp, pd.Timestamp]]
 def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
           signals: dict[str, Signal], as_of: pd.Timestamp, previous_as_of: pd.Timestamp,
           labels: tuple[str, ...], stale: Collection[str] = (),
-          exclude: list[tuple[pd.Timestamp, pd.Timestamp]] = ()) -> Score:
+          exclude: list[tuple[pd.Timestamp, pd.Timestamp]] = (),
+          min_coverage: float = MIN_COVERAGE) -> Score:
     """Evaluate one scorecard now and at the previous issue's date; inputs built on the
     `stale` series are kept (marked) but weigh nothing."""
     window = int(card.get("window_years", 10))
     thresholds = card["thresholds"]
+    weight_all = sum(float(spec["weight"]) for spec in card["input"])
+    needed = _share(card.get("min_coverage", min_coverage), f"[{card_id}] min_coverage")
 
-    def total(when: pd.Timestamp) -> tuple[float, list[Contribution]]:
+    def total(when: pd.Timestamp) -> tuple[float, list[Contribution], float]:
         parts, weight_used = [], 0.0
         for spec in card["input"]:
             value, z, date, basis = _z_at(spec, series, signals, when, window, list(exclude))
@@ -161,11 +182,13 @@ def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
             c = w * sign * z if counted else 0.0
             weight_used += w if counted else 0.0
             parts.append(Contribution(spec["input"], value, z, w, sign, c, date, old, basis))
-        s = sum(p.contribution for p in parts) / weight_used if weight_used else float("nan")
-        return s, parts
+        share = weight_used / weight_all if weight_all else 0.0
+        enough = weight_used and share >= needed - 1e-9
+        s = sum(p.contribution for p in parts) / weight_used if enough else float("nan")
+        return s, parts, share
 
-    now, parts = total(as_of)
-    before, _ = total(previous_as_of)
+    now, parts, coverage = total(as_of)
+    before, _, _ = total(previous_as_of)
 
     def label(x: float) -> str:
         if not math.isfinite(x):
@@ -174,7 +197,7 @@ def score(card_id: str, card: dict[str, Any], series: dict[str, pd.Series],
 
     current, alarm = raised(label(now), card.get("alarm", []), signals, labels)
     return Score(card_id, now, before, current, label(before) if math.isfinite(before)
-                 else None, tuple(parts), window, alarm)
+                 else None, tuple(parts), window, alarm, coverage, needed)
 
 
 def raised(label: str, alarms: list[dict[str, Any]], signals: dict[str, Signal],
@@ -198,11 +221,12 @@ def stance(cards: dict[str, Any], series, signals, as_of, previous_as_of,
            stale: Collection[str] = ()) -> Score:
     """The five-step macro stance; positive contributions are bullish for risk assets."""
     return score("stance", cards["stance"], series, signals, as_of, previous_as_of, STANCES,
-                 stale, exclusions(cards))
+                 stale, exclusions(cards), min_coverage(cards))
 
 
 def loops(cards: dict[str, Any], series, signals, as_of, previous_as_of,
           stale: Collection[str] = ()) -> list[Score]:
     """The five feedback loops; positive scores mean the loop is tightening (stress)."""
     return [score(loop_id, card, series, signals, as_of, previous_as_of, LOOP_STATUSES,
-                  stale, exclusions(cards)) for loop_id, card in cards["loops"].items()]
+                  stale, exclusions(cards), min_coverage(cards))
+            for loop_id, card in cards["loops"].items()]
