@@ -181,3 +181,38 @@ def test_no_page_is_less_than_a_third_used(built, lang, tmp_path):
     empty = [f"page {page}: {share:.0%} used" for page, share in enumerate(fractions, 1)
              if share < 1 / 3 and (page in starts or (page + 1 not in starts and page != last))]
     assert not empty, f"{lang}: pages under a third used, not where a section ends: {empty}"
+
+
+def test_the_cover_keeps_the_week_ahead_under_the_key_numbers(sample_issue, tmp_path):
+    """The key numbers and the loops side by side take the height of the taller column:
+    laid out as a flex row, WeasyPrint made that row much taller than its columns (a
+    replay of 7 Aug 2024, with seven key numbers, left 50 mm blank and pushed the week
+    ahead onto a page of its own). Read from the PDF's text positions (pdftotext -bbox)."""
+    from reportgen.pdf import import_weasyprint
+
+    lang = "zh-Hant"
+    cover = sample_issue.render(["cover"], lang, "pdf")
+    rows = "".join(  # the seven key numbers of that replay, as its cover showed them
+        f'<div><dt>{t}</dt><dd class="val">{v}</dd><dd class="chg chg-{d}">{c}</dd></div>'
+        for t, v, d, c in [("核心PCE年增率", "2.8%", "flat", "→ 持平"),
+                           ("有效聯邦基金利率", "5.33%", "flat", "→ 持平"),
+                           ("2年期殖利率減EFFR", "-134個基點", "down", "↓ −36個基點"),
+                           ("失業率", "4.2%", "up", "↑ +0.1個百分點"),
+                           ("高收益債利差", "367個基點", "up", "↑ +47個基點"),
+                           ("準備金餘額", "3.29兆美元", "flat", "→ 持平"),
+                           ("數據迷霧指數", "0", "flat", "→ 持平")])
+    cover = re.sub(r'(<dl class="cover-numbers">).*?(</dl>)', rf"\g<1>{rows}\g<2>", cover,
+                   count=1, flags=re.S)
+    css = sample_issue.content.css["pdf"]
+    html = f'<html lang="{lang}"><head><style>{css}</style></head><body>{cover}</body></html>'
+    path = tmp_path / "cover.pdf"
+    import_weasyprint().HTML(string=html, media_type="print").write_pdf(path)
+    bbox = subprocess.run([need("pdftotext"), "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    words = [(float(m.group(1)), float(m.group(2)), m.group(3)) for m in re.finditer(
+        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+        bbox)]
+    week = sample_issue.content.locales[lang].gettext("Week ahead")
+    heading = min(top for top, _, w in words if w == week)
+    above = max(bottom for _, bottom, _ in words if bottom < heading)  # the last number
+    assert heading - above < 40, f"{heading - above:.0f} pt blank above the week ahead"
