@@ -292,7 +292,7 @@ def test_each_index_figure_carries_its_own_date_and_base(sample_issue):
                      r"2026, ending at a record high\.", text)
     assert "the largest names are pulling ahead" in text
     hans = " ".join(paragraphs(render(sample_issue, snap, ["s6"], "zh-Hans")))
-    assert "截至2025年12月31日的12个月，标普500指数报酬率为" in hans
+    assert "截至2025年12月31日的12个月，标普500指数回报率为" in hans
 
 
 def constituents_table(column: str, values: list[float]) -> pd.DataFrame:
