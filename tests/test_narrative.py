@@ -78,3 +78,13 @@ def test_no_line_ends_between_a_number_and_its_unit(sample_issue, lang):
     if lang == "en":  # the sample's English has such pairs, all held together
         held = re.findall(r"\d\u00a0(?:months|days|weeks|bp|cents)\b", text)
         assert len(held) >= 10, held
+
+
+def test_a_change_has_its_values_digits(sample_issue):
+    """'Consumer sentiment stands at 69.4, up 11.2 over 12 months', not 'up 11.20' (the
+    2023-10-25 replay): a change is written with the digits its value is written with."""
+    text = re.sub(r"<[^>]+>", "", sample_issue.render(["s5"], "en"))
+    found = re.search(r"Consumer sentiment stands at ([\d.]+), (?:up|down) ([\d.]+) over", text)
+    assert found, text[:600]
+    level, change = found.groups()
+    assert len(level.partition(".")[2]) == len(change.partition(".")[2]), found.group(0)

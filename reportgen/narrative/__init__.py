@@ -150,7 +150,9 @@ class Narrator:
         meta = self.meta.get(sid)
         if meta is not None and meta.rate:
             amount = self.fmt.bp(abs(s.change) * 100.0)
-        else:
+        else:  # with the value's own digits: "69.4, up 11.2", not "up 11.20"
+            if meta is not None and meta.digits is not None:
+                kw.setdefault("digits", meta.digits)
             unit = "pp" if s.unit == "percent" else s.unit
             amount = self.fmt.value(abs(s.change), unit, **kw)
         period = self._(PERIODS.get(s.change_label, s.change_label))
