@@ -7,7 +7,11 @@ stated where it is built, from the published figures of the time (rounded).
 - June 2022: CPI 8.5% and rising, core momentum just under the annual rate, EFFR 0.83%,
   five-year breakevens 2.9%, the two-year yield 3.45% (+262 bp: hikes priced).
 - March 2023: EFFR 4.58%, breakevens 2.4% (real rate +2.2%: restrictive), CPI falling,
-  the two-year yield 4.2% (cuts priced).
+  the two-year yield 4.62% in mid-February, 5.07% on 8 March, 4.0% after SVB (13 March):
+  cuts priced, and repriced sharply.
+- August 2024: the two-year yield 4.62% on 9 July, 3.88% after the payrolls of 2 August,
+  3.99% on 6 August (-63 bp in four weeks); EFFR 5.33%, SOFR under IORB (5.40%).
+- October 2023: the two-year yield near 5.1% for a month; EFFR 5.33% (one cut priced).
 """
 
 from __future__ import annotations
@@ -212,8 +216,9 @@ def march_2023() -> dict[str, pd.Series]:
         "EFFR": daily("2022-01-03", "2023-03-14", [("2022-01-03", 0.08), ("2022-09-22", 3.08),
                                                     ("2023-02-02", 4.58)]),
         "T5YIE": daily("2022-01-03", "2023-03-14", 2.4),
-        "DGS2": daily("2022-01-03", "2023-03-14", [("2022-01-03", 0.8), ("2023-03-01", 4.9),
-                                                    ("2023-03-13", 4.2)]),
+        "DGS2": daily("2022-01-03", "2023-03-14", [("2022-01-03", 0.8), ("2022-10-03", 4.3),
+                                                    ("2023-02-14", 4.62), ("2023-03-08", 5.07),
+                                                    ("2023-03-13", 4.0)]),
     }
 
 
@@ -224,9 +229,63 @@ def test_march_2023_is_restrictive_and_prices_cuts(sample_issue):
     assert s["policy_stance"].state == "restrictive"
     assert s["inflation_momentum"].state == "disinflating"
     assert s["rate_path"].state == "cuts" and s["rate_path"].value == 2
+    assert s["policy_verdict"].state == "repricing_cuts"  # -62 bp in four weeks
     expect = {"en": "policy is restrictive", "zh-Hant": "政策屬緊縮", "zh-Hans": "政策属紧缩"}
     for lang in LANGUAGES:
         assert expect[lang] in words(sample_issue, data, analysis, "s1", lang)
+
+
+def rates_2024_08() -> dict[str, pd.Series]:
+    return {"DGS2": daily("2023-06-01", "2024-08-06", [
+                ("2023-06-01", 4.6), ("2024-07-09", 4.62), ("2024-07-16", 4.44),
+                ("2024-07-30", 4.36), ("2024-07-31", 4.26), ("2024-08-01", 4.16),
+                ("2024-08-02", 3.88), ("2024-08-06", 3.99)]),
+            "EFFR": daily("2023-06-01", "2024-08-06", [("2023-06-01", 5.08), ("2023-07-27", 5.33)]),
+            "SOFR": daily("2023-06-01", "2024-08-06", [("2023-06-01", 5.06), ("2023-07-27", 5.31)]),
+            "IORB": calendar_daily("2023-06-01", "2024-08-06", [("2023-06-01", 5.15),
+                                                                ("2023-07-27", 5.40)]),
+            "DFEDTARU": calendar_daily("2023-06-01", "2024-08-06", [("2023-06-01", 5.25),
+                                                                    ("2023-07-27", 5.50)]),
+            "DFEDTARL": calendar_daily("2023-06-01", "2024-08-06", [("2023-06-01", 5.00),
+                                                                    ("2023-07-27", 5.25)])}
+
+
+def rates_2023_10() -> dict[str, pd.Series]:
+    return {"DGS2": daily("2023-01-03", "2023-10-24", [
+                ("2023-01-03", 4.4), ("2023-09-20", 5.13), ("2023-10-03", 5.15),
+                ("2023-10-24", 5.13)]),
+            "EFFR": daily("2023-01-03", "2023-10-24", [("2023-01-03", 4.33),
+                                                        ("2023-07-27", 5.33)])}
+
+
+def test_a_sharp_repricing_of_the_path_is_a_non_linear_policy_reaction(sample_issue):
+    """August 2024: funding calm, but the two-year yield fell 63 bp in four weeks after a
+    weak payrolls report: the conclusion's fourth feature is a policy reaction the market
+    is pricing, not "policy reacting smoothly". October 2023, with the yield flat for a
+    month and one cut priced, stays smooth."""
+    data, analysis = run(sample_issue, D(2024, 8, 7), rates_2024_08())
+    s = analysis.signals
+    assert s["dgs2_4w_change_bp"].value == pytest.approx(-63, abs=0.5)
+    assert s["funding_stress"].state == "calm"
+    assert s["policy_verdict"].state == "repricing_cuts"
+    assert s["rate_path"].state == "cuts" and s["rate_path"].value == 5
+    said = {"en": ("Non-linear policy reactions in view: the market has repriced the Fed's "
+                   "path sharply.", "The two-year yield fell 63 bp in four weeks (6 Aug 2024)",
+                   "The market prices about 5 quarter-point cuts over two years."),
+            "zh-Hant": ("市場已大幅重新評估聯準會的利率路徑", "2年期殖利率在四週內下跌63個基點",
+                        "約5碼的降息"),
+            "zh-Hans": ("市场已大幅重新评估美联储的利率路径", "2年期收益率在四周内下跌63个基点",
+                        "降息")}
+    for lang in LANGUAGES:
+        text = words(sample_issue, data, analysis, "conclusion", lang)
+        for phrase in said[lang]:
+            assert phrase in text, (lang, phrase, text[:800])
+
+    data, analysis = run(sample_issue, D(2023, 10, 25), rates_2023_10())
+    assert abs(analysis.signals["dgs2_4w_change_bp"].value) < 5
+    assert analysis.signals["policy_verdict"].state == "calm_cuts"
+    assert "Policy reacting smoothly, for now." in words(sample_issue, data, analysis,
+                                                         "conclusion", "en")
 
 
 def test_robust_z_is_not_fooled_by_the_pandemic_prints():

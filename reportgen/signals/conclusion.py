@@ -61,11 +61,17 @@ def politics(data: Snapshot, ctx: Context) -> Signal:
 
 def policy(ctx: Context) -> Signal:
     """Non-linear policy reactions: funding stress or strain at the floor (the Fed has had
-    to act abruptly there before), else how the market prices the path."""
+    to act abruptly there before); else a sharp repricing of the path (the two-year yield
+    moving `rate_repricing_bp` or more in four weeks: the market expects the Fed to move
+    faster than a month ago); else how the market prices the path."""
     funding = _state(ctx, "funding_stress")
     inputs = ("SOFR", "EFFR", "IORB", "DGS2")
     if funding in ("stress", "strained"):
         return Signal("policy_verdict", None, "state", ctx.as_of, inputs, f"funding_{funding}")
+    moved = ctx.signals.get("dgs2_4w_change_bp")
+    if moved is not None and moved.ok and abs(moved.value) >= ctx.levels["rate_repricing_bp"]:
+        return Signal("policy_verdict", None, "state", ctx.as_of, inputs,
+                      "repricing_cuts" if moved.value < 0 else "repricing_hikes")
     path = _state(ctx, "rate_path")
     if not funding and not path:
         return Signal("policy_verdict", None, "state", None, inputs)

@@ -281,6 +281,8 @@ def compute(data: Snapshot, ctx: Context) -> SectionResult:
                             change_label="13w"))
         out.add(last_signal(f"{key}_4w_change", diff_over(spread, 28), "bp", (tenor, "EFFR")))
     out.add(rate_path(out.signals["dgs2_minus_effr_bp"], levels))
+    out.add(last_signal("dgs2_4w_change_bp", 100.0 * diff_over(clean(data["DGS2"]), 28), "bp",
+                        ("DGS2",)))
     walcl = clean(data.usd_bn("WALCL"))
     out.series["walcl_usd_bn"] = walcl
     out.series["treast_usd_bn"] = clean(data.usd_bn("TREAST"))
