@@ -248,3 +248,37 @@ def test_a_first_issue_without_earlier_values_shows_no_change(content):
     assert d.takeaways[0].text == "Funding markets: still stress" or "still" in \
         d.takeaways[0].text
     assert dt.date(2019, 9, 23) == d.date
+
+
+def test_a_week_whose_front_end_moves_three_ways_still_tells_other_stories():
+    """7 Aug 2024 as the real-data replay read it: the two-year yield, its gap to EFFR and
+    that gap's four-week change are the same story. Twelve moves are kept (the issue's
+    table shows six), so after the front end is told once the takeaways still have moves
+    of other stories to tell."""
+    from reportgen.signals.base import Signal
+    from reportgen.signals.changes import compare
+
+    week = {"hy_oas_bp": (320, 367, "bp"), "dgs2_minus_effr_bp": (-98, -134, "bp"),
+            "dgs2_minus_effr_bp_4w_change": (-39, -63, "bp"),
+            "dgs2_4w_change_bp": (-39, -63, "bp"), "btc_nasdaq_beta_90d": (0.82, 1.06, "ratio"),
+            "btc_return_12m_pct": (126.5, 92.0, "percent"),
+            "btc_vol_30d_pct": (47.3, 55.1, "percent"),
+            "gold_vol_30d_pct": (14.9, 17.9, "percent"),
+            "nasdaq_drawdown_pct": (-8.0, -12.2, "percent"),
+            "sp500_drawdown_pct": (-4.1, -7.5, "percent")}
+    cards = analysis_catalogs()["scorecards"]
+    current = {k: Signal(k, after, unit, None, ()) for k, (_, after, unit) in week.items()}
+    previous = {k: {"value": before, "unit": unit, "state": ""}
+                for k, (before, _, unit) in week.items()}
+    changes = compare(current, previous, cards["changes"]["notable"], "recomputed",
+                      "2024-07-31")
+    assert len(changes.moves) == len(week)  # none cut off at six
+    signals = {k: sig("", after, unit) for k, (_, after, unit) in week.items()}
+    moves = [{"id": m.id, "before": m.before, "after": m.after, "size": m.size,
+              "unit": m.unit} for m in changes.moves]
+    picked = select(signals, {"flips": [], "moves": moves}, FUNDING,
+                    stories=stories_from(cards))
+    ids = [t.id for t in picked]
+    front = {"dgs2_minus_effr_bp", "dgs2_minus_effr_bp_4w_change", "dgs2_4w_change_bp"}
+    assert ids[:2] == ["hy_oas_bp", "dgs2_minus_effr_bp"] and len(front & set(ids)) == 1
+    assert len(picked) == 5 and "nasdaq_drawdown_pct" in ids  # the equity story is told

@@ -48,8 +48,12 @@ class Changes:
 
 def compare(current: dict[str, Signal], previous: dict[str, dict[str, Any]],
             notable: dict[str, Any], basis: str, previous_date: str,
-            max_moves: int = 6) -> Changes:
+            max_moves: int = 12) -> Changes:
     """Flips of state and the largest moves, current vs the previous issue's signals.
+
+    Twelve moves are kept, though the issue's table shows six: the takeaways tell each
+    story once, and a week whose front end moves three ways (the two-year yield, its gap to
+    EFFR and that gap's four-week change) must still leave moves of other stories to tell.
 
     `notable` maps a unit to the size of one notable move; its `signal` table overrides that
     for single signals (an index level such as NFCI has its own scale). A unit or signal
