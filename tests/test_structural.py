@@ -631,3 +631,41 @@ def test_no_empty_left_axis_when_its_series_is_absent(sample_issue, tmp_path):
     alone = axes_and_yticks(draw.draw(job).path.read_text("utf-8"))
     assert both[0] == 3  # x, left and right axes
     assert alone[0] == 2 and 0 < alone[1] < both[1]  # the left axis and its ticks are gone
+
+
+def test_no_empty_right_axis_when_its_series_is_absent(sample_issue, tmp_path):
+    """Without the policy-uncertainty series (absent from a store built from FRED alone),
+    the conclusion's chart draws NFCI on one axis: no empty 0-1 scale on the right, and
+    the caption names the line it promised but could not draw, in each language."""
+    from reportgen.charts import DrawnChart, draw
+    from reportgen.narrative.views import chart_views
+    from reportgen.pipeline import events
+
+    specs, jobs = _planned(sample_issue, ("conclusion_conditions",), tmp_path)
+    job = jobs[0]
+    right = {s["id"] for s in job.spec.series if s.get("axis") == "right"}
+    assert right and set(job.series) & right, "the sample has the right-axis series"
+
+    def axes(svg: str) -> int:
+        return len(re.findall(r'<g id="matplotlib\.axis_\d+"', svg))
+
+    assert axes(draw.draw(job).path.read_text("utf-8")) == 3  # x, left and right
+    job.series = {k: v for k, v in job.series.items() if k not in right}
+    job.path = tmp_path / "left-only.svg"
+    assert axes(draw.draw(job).path.read_text("utf-8")) == 2  # no right scale of nothing
+
+    content, analysis = sample_issue.content, sample_issue.analysis
+    drawn = [DrawnChart(job.spec.id, None, job.path, job.last_date)]
+    full = chart_views(specs, content.style, analysis, drawn,
+                       content.narrator("en", analysis), events(content))
+    assert full["conclusion_conditions"]["absent"] is None
+    without = dataclasses.replace(analysis, series={k: v for k, v in analysis.series.items()
+                                                    if k not in right})
+    said = {lang: chart_views(specs, content.style, without, drawn,
+                              content.narrator(lang, without), events(content)
+                              )["conclusion_conditions"] for lang in ("en", "zh-Hant", "zh-Hans")}
+    assert said["en"]["absent"] == ("Not drawn, for want of data in this issue: "
+                                    "Policy uncertainty (EPU).")
+    assert said["zh-Hant"]["absent"].startswith("本期因無資料而未繪出：")
+    assert said["zh-Hans"]["absent"].startswith("本期因无数据而未绘出：")
+    assert all("EPU" not in [k["label"] for k in v["legend"]] for v in said.values())

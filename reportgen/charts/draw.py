@@ -141,18 +141,23 @@ def _shade(ax: Any, job: ChartJob, start: np.datetime64, end: np.datetime64) -> 
             ax.axvspan(a_ts, _day(b), color=color, lw=0, zorder=0)
 
 
+def _has_points(job: ChartJob, series_id: str) -> bool:
+    points = job.series.get(series_id)
+    return points is not None and len(points[0]) > 0
+
+
 def _draw_line(job: ChartJob, fig: Any) -> None:
     spec = job.spec
     ax = fig.add_subplot(111)
-    right = ax.twinx() if any(s.get("axis") == "right" for s in spec.series) else None
+    right = ax.twinx() if any(s.get("axis") == "right" and _has_points(job, s["id"])
+                              for s in spec.series) else None  # no scale of nothing
     start = np.datetime64(job.start, "ns")
     end = start
     drawn_on: set[str] = set()
     for i, s_spec in enumerate(spec.series):
-        points = job.series.get(s_spec["id"])
-        if points is None or not len(points[0]):
+        if not _has_points(job, s_spec["id"]):
             continue
-        dates, values = points
+        dates, values = job.series[s_spec["id"]]
         if spec.rebase:
             values = 100.0 * values / values[0]
         target = right if s_spec.get("axis") == "right" else ax

@@ -80,6 +80,8 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
         if any(k in d.shown and end is None for k, _, end in events):
             legend.append({"label": SHADING_LABELS["event"], "color": pal["event_line"],
                            "kind": "event"})
+        absent = [t.gettext(s["label"]) for s in spec.series
+                  if table is None and not len(analysis.series.get(s["id"], ()))]
         drawn_from = chart_inputs(spec, analysis, drawn_only=True, provenance=provenance)
         sources_text = chart_sources(spec, analysis, t, drawn_from)
         last = d.last_date or analysis.data_as_of
@@ -93,6 +95,9 @@ def chart_views(specs: list[charts.ChartSpec], style: charts.Style,
             "last": fmt.observed(last, narrator.frequency(tuple(drawn_from))),
             "alt": alt_text(spec, analysis, narrator),
             "img_class": charts.KINDS[spec.kind].img_class,
+            # a line the subtitle promises but the data cannot draw is named, not silent
+            "absent": t.gettext("Not drawn, for want of data in this issue: %(series)s.")
+            % {"series": format_list(absent, locale=fmt.f.babel)} if absent else None,
             "stale": stale_text(chart_inputs(spec, analysis), provenance or {}, narrator,
                                 known_by),
         }
