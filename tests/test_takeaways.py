@@ -216,8 +216,8 @@ def test_digest_words_and_key_numbers_with_their_weekly_change(content):
     numbers = {k.title: k for k in d.numbers}
     effr = numbers["Effective fed funds rate"]  # a rate: its change in basis points
     assert (effr.value, effr.change, effr.direction) == ("2.30%", "+16\u00a0bp", "up")
-    hy = numbers["High-yield spread"]  # 1 bp, inside its flat band of 10 bp
-    assert (hy.change, hy.direction) == ("unchanged", "flat")
+    hy = numbers["High-yield spread"]  # 1 bp, inside its flat band of 10 bp: the size
+    assert (hy.change, hy.direction) == ("+1\u00a0bp", "flat")  # shown, the arrow flat
     assert (numbers["Core PCE inflation, year on year"].change,
             numbers["Core PCE inflation, year on year"].observed) == ("unchanged", "Aug 2019")
     reserves = numbers["Reserve balances"]

@@ -231,10 +231,11 @@ def key_numbers(n: Narrator, ids: list[str], previous: dict[str, float]) -> list
                     meta.digits is not None else {}
                 amount = n.fmt.value(abs(delta), unit, **digits)
                 shown = abs(delta)
-            if abs(delta) <= band or shown == 0:
+            if shown == 0:
                 change, direction = n._("unchanged"), "flat"
-            else:
-                direction = "up" if delta > 0 else "down"
+            else:  # a move inside the flat band keeps its size, with the flat arrow:
+                # "HY 275 bp, unchanged" after an 8 bp widening misleads a reader
+                direction = "flat" if abs(delta) <= band else "up" if delta > 0 else "down"
                 change = ("+" if delta > 0 else "\u2212") + amount
         rows.append(KeyNumber(n.signal_title(sid), n.v(sid), n.d(sid), change, direction,
                                sid))
