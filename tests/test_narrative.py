@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -88,3 +89,19 @@ def test_a_change_has_its_values_digits(sample_issue):
     assert found, text[:600]
     level, change = found.groups()
     assert len(level.partition(".")[2]) == len(change.partition(".")[2]), found.group(0)
+
+
+@pytest.mark.parametrize(("change", "words"), [(62.5, "up 62 over three months"),
+                                                (-20.0, "down 20 over three months"),
+                                                (3.0, "little changed over three months")])
+def test_a_level_state_does_not_hide_the_change(sample_issue, change, words):
+    """The data-fog index's state is a level ("high"), not a trend: on the 12 Nov 2025
+    replay it read "62 (high), little changed over three months" after rising from 0
+    in the shutdown. The change's own size and sign, against the flat band (5), say it."""
+    analysis = sample_issue.analysis
+    fog = dataclasses.replace(analysis.signals["data_fog_index"], value=62.5, state="high",
+                              change=change, change_label="3m")
+    moved = dataclasses.replace(analysis, signals={**analysis.signals, "data_fog_index": fog})
+    assert sample_issue.content.narrator("en", moved).change("data_fog_index") == words
+    zh = sample_issue.content.narrator("zh-Hant", moved).change("data_fog_index")
+    assert ("持平" in zh or "變化不大" in zh) == (words.startswith("little"))

@@ -150,15 +150,22 @@ class Narrator:
         meta = self.meta.get(sid)
         if meta is not None and meta.rate:
             amount = self.fmt.bp(abs(s.change) * 100.0)
+            shown = round(abs(s.change) * 100.0)
         else:  # with the value's own digits: "69.4, up 11.2", not "up 11.20"
             if meta is not None and meta.digits is not None:
                 kw.setdefault("digits", meta.digits)
             unit = "pp" if s.unit == "percent" else s.unit
             amount = self.fmt.value(abs(s.change), unit, **kw)
+            shown = round(abs(s.change), kw.get("digits", 2))
         period = self._(PERIODS.get(s.change_label, s.change_label))
-        if s.state == "rising":
+        direction = s.state
+        if s.state not in ("rising", "falling", "flat"):  # a level state ("high" fog): the
+            band = meta.flat_band if meta is not None and meta.flat_band else 0.0  # change
+            direction = ("flat" if abs(s.change) <= band or shown == 0  # itself says which
+                         else "rising" if s.change > 0 else "falling")
+        if direction == "rising":
             return self._("up %(amount)s over %(period)s") % {"amount": amount, "period": period}
-        if s.state == "falling":
+        if direction == "falling":
             return self._("down %(amount)s over %(period)s") % {"amount": amount,
                                                                 "period": period}
         return self._("little changed over %(period)s") % {"period": period}
