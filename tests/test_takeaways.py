@@ -282,3 +282,39 @@ def test_a_week_whose_front_end_moves_three_ways_still_tells_other_stories():
     front = {"dgs2_minus_effr_bp", "dgs2_minus_effr_bp_4w_change", "dgs2_4w_change_bp"}
     assert ids[:2] == ["hy_oas_bp", "dgs2_minus_effr_bp"] and len(front & set(ids)) == 1
     assert len(picked) == 5 and "nasdaq_drawdown_pct" in ids  # the equity story is told
+
+
+def test_the_week_of_7_aug_2024_with_its_verdicts_tells_the_spread_and_the_sell_off():
+    """The replay's real week: three spreads' percentiles turned from tight to normal, and
+    the takeaways said "Investment-grade spread, percentile: from tight to normal" while
+    the high-yield spread had widened 47 bp, then spent two of five lines on gold's
+    volatility and a loop's score (Calm both weeks) instead of the Nasdaq's fall. The
+    verdict now lets its story's move carry the number, and scores speak by their labels."""
+    moves = [move("hy_oas_bp", 320, 367, 4.7), move("dgs2_minus_effr_bp", -98, -134, 3.6),
+             move("dgs2_minus_effr_bp_4w_change", -39, -63, 2.4),
+             move("btc_nasdaq_beta_90d", 0.82, 1.06, 2.4, "ratio"),
+             move("btc_return_12m_pct", 126.5, 92.0, 1.7, "percent"),
+             move("btc_vol_30d_pct", 47.3, 55.1, 1.6, "percent"),
+             move("gold_vol_30d_pct", 14.9, 17.9, 1.5, "percent"),
+             move("loop_private_credit", -0.61, -0.26, 1.4, "score"),
+             move("nasdaq_drawdown_pct", -8.0, -12.2, 1.4, "percent"),
+             move("sp500_drawdown_pct", -4.1, -7.5, 1.4, "percent")]
+    flips = [flip("ig_oas_percentile", "tight", "normal"),
+             flip("hy_oas_percentile", "tight", "normal"),
+             flip("baa_minus_10y_percentile", "tight", "normal"),
+             flip("btc_usd", "rising", "falling")]
+    signals = {m["id"]: sig("", m["after"], m["unit"]) for m in moves} | {
+        "ig_oas_percentile": sig("normal", 30.0, "percent"),
+        "hy_oas_percentile": sig("normal", 30.0, "percent"),
+        "baa_minus_10y_percentile": sig("normal", 30.0, "percent"),
+        "loop_private_credit": sig("calm", -0.26, "score")}
+    stories = stories_from(analysis_catalogs()["scorecards"])
+    picked = select(signals, {"flips": flips, "moves": moves}, FUNDING, stories=stories)
+    assert [(t.kind, t.id) for t in picked] == [
+        ("move", "hy_oas_bp"), ("move", "dgs2_minus_effr_bp"),
+        ("move", "btc_nasdaq_beta_90d"), ("move", "gold_vol_30d_pct"),
+        ("move", "nasdaq_drawdown_pct")]
+    # without any verdict the moves go by size, and the loop's score is still not one
+    calm = select(signals, {"flips": [], "moves": moves}, FUNDING, stories=stories)
+    assert "loop_private_credit" not in [t.id for t in calm]
+

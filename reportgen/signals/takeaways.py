@@ -8,12 +8,14 @@ report), in this order of importance:
     relief   an alarm signal left its alarm state
     failed   series failed to update this run (shown as last stored)
     loop     a feedback loop changed state, the larger the step the earlier
-    move     a large move: five notable moves or more (catalogs/scorecards.toml [changes])
+    move     a large move: five notable moves or more (catalogs/scorecards.toml [changes]),
+             or half that where a verdict of the move's story turned this week
     verdict  any other signal changed its verdict
     move     the other largest moves, in notable moves
     trend    a trend state flipped (rising / falling / flat)
     stale    series that stopped updating (their last value is over two releases old)
 
+A score (the stance, a loop) is told by its label changing, never by its decimals moving.
 Moves, verdicts and trends tell each story once: signals grouped in [changes.stories]
 (equities, credit spreads, funding, ...), or flips in one unit making the same turn, give
 one takeaway, the first in the order above.
@@ -118,9 +120,13 @@ def select(signals: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Any],
     handled = {t.id for t in picked}
     others = [f for sid, f in flips.items() if sid not in handled
               and not sid.startswith(LOOP_PREFIX)]
-    moves = [m for m in changes.get("moves", []) if m["id"] not in handled]  # by size
+    # by size; a score (the stance, a loop) speaks through its label, not its decimals
+    moves = [m for m in changes.get("moves", []) if m["id"] not in handled
+             and m.get("unit") != "score"]
+    verdicts = {told.story(f["id"]) for f in others
+                if not {f["before"], f["after"]} <= TREND_STATES}
     picked += [Takeaway("move", m["id"], m["before"], m["after"], m.get("unit", ""))
-               for m in moves if m.get("size", 0.0) >= LARGE_MOVE and told.first(m)]
+               for m in moves if _large(m, verdicts, told) and told.first(m)]
     picked += [Takeaway("verdict", f["id"], f["before"], f["after"]) for f in others
                if not {f["before"], f["after"]} <= TREND_STATES and told.first(f)]
     handled = {t.id for t in picked}
@@ -154,10 +160,13 @@ class _Stories:
                  signals: Mapping[str, Mapping[str, Any]]) -> None:
         self.stories, self.signals, self.told = stories, signals, set()
 
+    def story(self, sid: str) -> str:
+        return self.stories.get(sid, f"signal:{sid}")
+
     def first(self, change: Mapping[str, Any]) -> bool:
         """Whether this flip or move tells a story not told yet (and note it told)."""
         sid = change["id"]
-        keys = {self.stories.get(sid, f"signal:{sid}")}
+        keys = {self.story(sid)}
         if "size" not in change:  # a flip: its turn in its unit
             unit = (self.signals.get(sid) or {}).get("unit") or ""
             keys.add(f"turn:{unit}:{change['before']}:{change['after']}")
@@ -165,6 +174,16 @@ class _Stories:
             return False
         self.told |= keys
         return True
+
+
+def _large(move: Mapping[str, Any], verdicts: set[str], told: _Stories) -> bool:
+    """A large move comes before the verdicts; so does half of one whose story's verdict
+    turned this week: the verdict confirms it, and the move carries the number ("the
+    high-yield spread from 320 to 367 bp", not "the IG spread's percentile: tight to
+    normal", on 7 Aug 2024)."""
+    size = move.get("size", 0.0)
+    return size >= LARGE_MOVE or (size >= LARGE_MOVE / 2
+                                  and told.story(move["id"]) in verdicts)
 
 
 def _step(flip: Mapping[str, Any]) -> int:
