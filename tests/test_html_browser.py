@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -52,14 +54,47 @@ def url(site: str, lang: str) -> str:
     return f"{site}/{file_stem(ISSUE_DATE, lang)}.html"
 
 
+@dataclass
+class Loaded:
+    """An edition loaded once at one width, shared by the checks that only read it;
+    `failed` holds the requests that failed while it loaded."""
+
+    page: Any
+    failed: list[str]
+
+
+@pytest.fixture(scope="module")
+def edition(browser, site) -> Iterator[Callable[..., Loaded]]:
+    """The edition in `lang` at `width` and colour `scheme`: each (lang, width) is loaded
+    once (a load costs Chromium 1.2-1.7 s of CPU) and shared by the tests that read it
+    without clicking; the scheme is switched as the reader's system switches it
+    (emulated media: the page's and the charts' own dark styles both follow), and the
+    page is back at its top. Tests that click or navigate open their own page."""
+    loaded: dict[tuple[str, int], Loaded] = {}
+
+    def get(lang: str, width: int, scheme: str = "light") -> Loaded:
+        if (lang, width) not in loaded:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            failed: list[str] = []
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+            page.goto(url(site, lang), wait_until="load")
+            loaded[lang, width] = Loaded(page, failed)
+        got = loaded[lang, width]
+        got.page.emulate_media(color_scheme=scheme)
+        got.page.evaluate("window.scrollTo(0, 0)")
+        return got
+
+    yield get
+    for got in loaded.values():
+        got.page.close()
+
+
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_layout_fits_and_images_load(browser, site, lang, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    failed: list[str] = []
-    page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-    page.goto(url(site, lang), wait_until="load")
+def test_layout_fits_and_images_load(edition, lang, width):
+    got = edition(lang, width)
+    page, failed = got.page, got.failed
     sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert sizes[0] <= sizes[1], f"{lang} at {width}px scrolls sideways: {sizes}"
     broken = page.evaluate(
@@ -69,7 +104,6 @@ def test_layout_fits_and_images_load(browser, site, lang, width):
     assert page.evaluate("document.documentElement.lang") == lang
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"html-{lang}-{width}.png"), full_page=False)
-    page.close()
 
 
 def test_language_switch_and_section_menu(browser, site):
@@ -108,17 +142,15 @@ MENU = """(() => {
 
 @pytest.mark.parametrize("width", [1024, 1280])
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_section_menu_fits_beside_the_text(browser, site, lang, width):
+def test_section_menu_fits_beside_the_text(edition, lang, width):
     """On a laptop every section title is in the menu, whole, and the menu sits beside the
     text instead of over it (it was one sticky line cut at "2. Tightening in the fo")."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(url(site, lang), wait_until="load")
+    page = edition(lang, width).page
     m = page.evaluate(MENU)
     assert m["count"] >= 10 and m["shown"] == m["count"], m
     assert m["inside"] and not m["cut"] and m["right"] <= m["textLeft"], m
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"html-menu-{lang}-{width}.png"))
-    page.close()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -160,12 +192,11 @@ CHART_TEXT = """async () => {
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_chart_text_is_readable_on_a_phone(browser, site, lang):
+def test_chart_text_is_readable_on_a_phone(edition, lang):
     """At 390 px every chart is its phone drawing and its smallest text renders at 11 px
     or more (font size in the SVG x rendered width / SVG width); on a laptop the wide
     drawing, the one the PDF shows, is shown instead."""
-    page = browser.new_page(viewport={"width": 390, "height": 800})
-    page.goto(url(site, lang), wait_until="load")
+    page = edition(lang, 390).page
     charts = page.evaluate(CHART_TEXT)
     assert len(charts) >= 20
     small = [(c["src"], round(c["smallest"] * c["shown"] / c["drawn"], 1)) for c in charts
@@ -174,24 +205,19 @@ def test_chart_text_is_readable_on_a_phone(browser, site, lang):
     assert all(c["src"].endswith(".narrow.svg") and c["texts"] > 0 for c in charts), charts
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#fig-s4_reserves").screenshot(path=str(ARTIFACTS / f"chart-{lang}-390.png"))
-    page.close()
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url(site, lang), wait_until="load")
-    wide = page.evaluate(CHART_TEXT)
+    wide = edition(lang, 1280).page.evaluate(CHART_TEXT)
     assert len(wide) == len(charts) and not any(c["src"].endswith(".narrow.svg") for c in wide)
-    page.close()
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_charts_are_dark_in_dark_mode(browser, site, width):
+def test_charts_are_dark_in_dark_mode(edition, width):
     """With the dark scheme the charts sit on the dark paper (their own style maps the
     house colours to dark variants), not in white cards; in light mode they stay white."""
     from PIL import Image
 
     backgrounds = {}
     for scheme in ("light", "dark"):
-        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        page.goto(url(site, "en"), wait_until="load")
+        page = edition("en", width, scheme).page
         shot = ARTIFACTS / f"chart-en-{width}-{scheme}.png"
         ARTIFACTS.mkdir(exist_ok=True)
         for chart in ("s4_reserves", "s3_companies"):
@@ -201,7 +227,6 @@ def test_charts_are_dark_in_dark_mode(browser, site, width):
                 # the most common shade is the background (a corner may hold an axis)
                 backgrounds[scheme, chart] = max(grey.getcolors(1 << 16))[1]
         page.locator("#fig-s4_reserves").screenshot(path=str(shot))
-        page.close()
     for chart in ("s4_reserves", "s3_companies"):
         assert backgrounds["light", chart] > 240, backgrounds
         assert backgrounds["dark", chart] < 40, backgrounds
@@ -210,14 +235,15 @@ def test_charts_are_dark_in_dark_mode(browser, site, width):
 @pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (390, "dark"), (1280, "light"),
                                                (1280, "dark")])
 @pytest.mark.parametrize("lang", ["en", "zh-Hant"])
-def test_the_edition_passes_axe_with_real_tables(browser, site, lang, width, scheme):
+def test_the_edition_passes_axe_with_real_tables(edition, lang, width, scheme):
     """axe-core: no serious or critical finding on a phone and a desktop, light and dark
     (the state colours keep 4.5:1 on the dark paper). Tables stay tables (a table made
     display:block loses its semantics) and scroll inside a named region that takes focus."""
     from a11y import audit
 
-    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page.goto(url(site, lang), wait_until="load")
+    page = edition(lang, width, scheme).page
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
+        scheme == "dark")
     found = audit(page)
     assert found.rules_applied > 20
     assert found.violations == []
@@ -229,4 +255,3 @@ def test_the_edition_passes_axe_with_real_tables(browser, site, lang, width, sch
                for d, c, tab, name in tables), tables
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"html-{lang}-{width}-{scheme}.png"), full_page=False)
-    page.close()
