@@ -212,6 +212,9 @@ class Analysed:
             self.gathered.store.close()
 
 
+FALLBACK_STATE = "sample (no source answered)"
+
+
 def gather_and_analyse(config: Config, content: Content, issue_date: dt.date,
                        as_of: dt.date, fetch: bool, strict: bool, store: cache.Cache,
                        progress: Progress = lambda _: None) -> Analysed:
@@ -222,7 +225,10 @@ def gather_and_analyse(config: Config, content: Content, issue_date: dt.date,
     if live:
         gathered = sources.gather(config, content.catalog, as_of, fetch=fetch,
                                   progress=progress, strict=strict)
-    data = data_state(config)
+    # A live run that fell back to the sample analyses the sample, whatever the failed
+    # fetches logged in the store: the same sample, the same analysis, from the cache.
+    data = (FALLBACK_STATE if gathered is not None and gathered.fallback is not None
+            else data_state(config))
     k = analysis_key(config, issue_date, as_of, data)
     found = store.get_object("analysis", k)
     if found is not None:
