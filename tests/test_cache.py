@@ -252,6 +252,7 @@ def test_no_cache_reads_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out" / ".cache").exists()
 
 
+@pytest.mark.slow
 def test_a_fallback_to_the_sample_is_analysed_once(tmp_path):
     """No source answers and the store is empty: the issue comes from the sample. Each
     failed fetch is logged in the store, which changes its fingerprint, yet the data read
