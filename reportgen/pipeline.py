@@ -764,8 +764,9 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
          where: Issue | Meeting, staging: Path, store: cache.Cache, rebuilt: bool,
          asked: tuple[str, ...] | None, progress: Progress,
          lap: Callable[[str, float], float]) -> Made:
-    """Stage every file of the build: charts (and a meeting's chart pack) queued on the
-    workers first, then "what changed" and the HTML while they draw, then every PDF."""
+    """Stage every file of the build: the charts the editions show queued on the workers
+    first, then "what changed" and the HTML while they draw, then every PDF, then what no
+    PDF waits for (a meeting's chart pack, the phone drawings)."""
     formats = config.report.formats
     analysis, snapshot = done.analysis, done.snapshot
     t = time.perf_counter()
@@ -777,15 +778,12 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
     pictures = report_charts(jobs)
     with parallel.Workers(config.report.workers, duties(config)) as pool:
         work = Work(store, pool)
-        # the PDFs show the wide drawings; the phone drawings are queued behind the PDFs,
-        # where they fill the worker left idle beside the last PDF
+        # the PDFs show the wide drawings; the rest is queued behind the PDFs (below)
         keys = {(j.spec.id, j.lang): work.chart(j) for j in jobs if not j.narrow}
         packs: list[ChartJob] = []
         for lang in (content.locales if asked else ()):
             packs += pack_jobs(content, analysis, snapshot, specs, lang, "png",
                                staging / where.pack_name(lang))
-        for job in packs:
-            work.chart(job)
         t = lap("charts", t)
 
         progress("Comparing with the last issue")
@@ -807,9 +805,8 @@ def make(config: Config, content: Content, done: Analysed, picked: Registry,
             shown = sorted(k for (_, jl), k in keys.items() if jl in (None, lang))
             work.pdf(job, cache.key("pdf", fingerprint.code(), fingerprint.version(),
                                     fingerprint.fonts(), job.html_path.read_bytes(), shown))
-        for job in jobs:
-            if job.narrow:
-                work.chart(job)
+        for job in [*packs, *(j for j in jobs if j.narrow)]:  # no PDF waits for these:
+            work.chart(job)  # queued behind the PDFs, they fill the worker beside the last
         work.finish()
         lap("pdf", t)
     if "html" in formats:  # the web edition's pictures; PNGs served only the PDF
