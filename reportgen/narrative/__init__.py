@@ -159,9 +159,11 @@ class Narrator:
             shown = round(abs(s.change), kw.get("digits", 2))
         period = self._(PERIODS.get(s.change_label, s.change_label))
         direction = s.state
-        if s.state not in ("rising", "falling", "flat"):  # a level state ("high" fog): the
-            band = meta.flat_band if meta is not None and meta.flat_band else 0.0  # change
-            direction = ("flat" if abs(s.change) <= band or shown == 0  # itself says which
+        if s.state not in ("rising", "falling", "flat"):
+            # a level state (the fog index "high") says nothing of the change: its own
+            # size and sign do, against the signal's flat band
+            band = meta.flat_band if meta is not None and meta.flat_band else 0.0
+            direction = ("flat" if abs(s.change) <= band or shown == 0
                          else "rising" if s.change > 0 else "falling")
         if direction == "rising":
             return self._("up %(amount)s over %(period)s") % {"amount": amount, "period": period}
