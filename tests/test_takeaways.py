@@ -318,3 +318,18 @@ def test_the_week_of_7_aug_2024_with_its_verdicts_tells_the_spread_and_the_sell_
     calm = select(signals, {"flips": [], "moves": moves}, FUNDING, stories=stories)
     assert "loop_private_credit" not in [t.id for t in calm]
 
+
+
+def test_a_change_that_writes_as_nothing_is_unchanged(content):
+    """A key number that moved by less than its shown precision (float noise from a
+    recomputed previous value, or a revision in the third decimal) says "unchanged", not
+    "+0.0 pp"; one that moved inside its flat band by a visible amount keeps its size."""
+    from reportgen.narrative.digest import digest
+
+    data = payload()
+    data["changes"]["previous"] |= {"core_pce_yoy_pct": 1.8 - 1e-9, "hy_oas_bp": 411.8}
+    numbers = {k.title: k for k in digest(data, content, "en", "Macro Liquidity Weekly").numbers}
+    pce = numbers["Core PCE inflation, year on year"]
+    assert (pce.change, pce.direction) == ("unchanged", "flat")
+    hy = numbers["High-yield spread"]
+    assert (hy.change, hy.direction) == ("unchanged", "flat")  # 0.2 bp writes as 0 bp

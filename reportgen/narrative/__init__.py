@@ -142,28 +142,38 @@ class Narrator:
         s = self.sig(sid)
         return self.fmt.quarter(s.date) if s.date else NO_VALUE
 
+    def amount(self, sid: str, delta: float, **kw: Any) -> tuple[str, bool]:
+        """A change of a signal's quantity, unsigned and written as its value is (basis
+        points for a rate; the value's digits: "69.4, up 11.2", not "up 11.20"), and
+        whether it writes as nothing at all (0.0 pp)."""
+        meta = self.meta.get(sid)
+        if meta is not None and meta.rate:
+            unit, scale, kw = "bp", 100.0, {}
+        else:
+            if meta is not None and meta.digits is not None:
+                kw.setdefault("digits", meta.digits)
+            unit = "pp" if self.sig(sid).unit == "percent" else self.sig(sid).unit
+            scale = 1.0
+        text = self.fmt.value(abs(delta) * scale, unit, **kw)
+        return text, text == self.fmt.value(0.0, unit, **kw)
+
+    def within_band(self, sid: str, delta: float) -> bool:
+        """Whether a change stays inside the signal's flat band (its section.toml)."""
+        meta = self.meta.get(sid)
+        return abs(delta) <= (meta.flat_band if meta is not None and meta.flat_band else 0.0)
+
     def change(self, sid: str, **kw: Any) -> str:
         """'up 0.3 pp over three months' / '三個月來上升0.3個百分點', from the signal's state."""
         s = self.sig(sid)
         if s.change is None or not math.isfinite(s.change):
             return self._("with no earlier value to compare")
-        meta = self.meta.get(sid)
-        if meta is not None and meta.rate:
-            amount = self.fmt.bp(abs(s.change) * 100.0)
-            shown = round(abs(s.change) * 100.0)
-        else:  # with the value's own digits: "69.4, up 11.2", not "up 11.20"
-            if meta is not None and meta.digits is not None:
-                kw.setdefault("digits", meta.digits)
-            unit = "pp" if s.unit == "percent" else s.unit
-            amount = self.fmt.value(abs(s.change), unit, **kw)
-            shown = round(abs(s.change), kw.get("digits", 2))
+        amount, nil = self.amount(sid, s.change, **kw)
         period = self._(PERIODS.get(s.change_label, s.change_label))
         direction = s.state
         if s.state not in ("rising", "falling", "flat"):
             # a level state (the fog index "high") says nothing of the change: its own
             # size and sign do, against the signal's flat band
-            band = meta.flat_band if meta is not None and meta.flat_band else 0.0
-            direction = ("flat" if abs(s.change) <= band or shown == 0
+            direction = ("flat" if nil or self.within_band(sid, s.change)
                          else "rising" if s.change > 0 else "falling")
         if direction == "rising":
             return self._("up %(amount)s over %(period)s") % {"amount": amount, "period": period}

@@ -219,23 +219,13 @@ def key_numbers(n: Narrator, ids: list[str], previous: dict[str, float]) -> list
         change, direction = "", ""
         if before is not None and math.isfinite(before):
             delta = s.value - before
-            meta = n.meta.get(sid)
-            band = (meta.flat_band if meta is not None and meta.flat_band is not None
-                    else 0.0)
-            if meta is not None and meta.rate:
-                amount = n.fmt.bp(abs(delta) * 100.0)
-                shown = round(abs(delta) * 100.0)
-            else:
-                unit = "pp" if s.unit == "percent" else s.unit
-                digits = {"digits": meta.digits} if meta is not None and \
-                    meta.digits is not None else {}
-                amount = n.fmt.value(abs(delta), unit, **digits)
-                shown = abs(delta)
-            if shown == 0:
+            amount, nil = n.amount(sid, delta)
+            if nil:
                 change, direction = n._("unchanged"), "flat"
             else:  # a move inside the flat band keeps its size, with the flat arrow:
                 # "HY 275 bp, unchanged" after an 8 bp widening misleads a reader
-                direction = "flat" if abs(delta) <= band else "up" if delta > 0 else "down"
+                direction = ("flat" if n.within_band(sid, delta) else "up" if delta > 0
+                             else "down")
                 change = ("+" if delta > 0 else "\u2212") + amount
         rows.append(KeyNumber(n.signal_title(sid), n.v(sid), n.d(sid), change, direction,
                                sid))
